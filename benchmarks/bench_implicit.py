@@ -35,7 +35,7 @@ def _time(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def bench_sgd_mean() -> None:
-    from verify import sgd_modified as SM
+    from theorycheck.maths import sgd_modified as SM
 
     b = SM.Batches(SM.random_samples(5, 1), SM.consecutive_partition(5, 1))
     th, T = [mpmath.mpf("0.7"), mpmath.mpf("0.5")], mpmath.mpf("0.25")
@@ -49,7 +49,7 @@ def bench_sgd_mean() -> None:
 
 
 def bench_hessian() -> None:
-    from verify import igr_properties as IP
+    from theorycheck.numerics import experiments as IP
 
     rng = np.random.default_rng(0)
     task = IP.regression_task(rng)
@@ -62,7 +62,7 @@ def bench_hessian() -> None:
 
 
 def bench_perturbation() -> None:
-    from verify import igr_properties as IP
+    from theorycheck.numerics import experiments as IP
 
     rng = np.random.default_rng(0)
     task = IP.regression_task(rng)
@@ -77,8 +77,8 @@ def bench_perturbation() -> None:
 
 
 def bench_claims() -> None:
-    from verify import claims
-    from verify.claims import RunContext
+    from theorycheck import claims
+    from theorycheck.claims import RunContext
 
     for c in claims.all_claims():
         if not c.id.startswith("implicit."):

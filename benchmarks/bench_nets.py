@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
-from verify import nets as N  # noqa: E402
+from theorycheck.maths import networks as N  # noqa: E402
 
 
 def _time(f, repeat: int = 3):

@@ -38,12 +38,12 @@ import scipy.integrate  # noqa: E402,F401  imported before timing: module loadin
 import scipy.stats  # noqa: E402,F401
 import sympy as sp  # noqa: E402
 
-from verify.evidence import Verdict  # noqa: E402
-from verify.field import H, Field  # noqa: E402
-from verify.integrate import make_integrator  # noqa: E402
-from verify.losses import ZOO, ZOO_POINTS  # noqa: E402
-from verify.maps import gd  # noqa: E402
-from verify.order import local_error_study  # noqa: E402
+from theorycheck.core.evidence import Verdict  # noqa: E402
+from theorycheck.maths.fields import H, Field  # noqa: E402
+from theorycheck.numerics.integrate import make_integrator  # noqa: E402
+from theorycheck.maths.losses import ZOO, ZOO_POINTS  # noqa: E402
+from theorycheck.maths.optimisers import gd  # noqa: E402
+from theorycheck.numerics.order import local_error_study  # noqa: E402
 
 GOAL = 1000.0
 

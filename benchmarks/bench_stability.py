@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from verify import stability as S
+from theorycheck.maths import stability as S
 
 
 def timed(f, repeat: int = 3) -> tuple[float, float]:

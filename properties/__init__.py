@@ -1,1 +1,1 @@
-"""Hypothesis strategies (:mod:`properties.strategies`) and property suites for theorycheck."""
+"""Hypothesis strategies (:mod:`theorycheck.properties.strategies`) and property suites for theorycheck."""

@@ -1,11 +1,11 @@
-"""Strategies for matrices and quadratic losses (the public names are re-exported by ``properties.strategies``)."""
+"""Strategies for matrices and quadratic losses (the public names are re-exported by ``theorycheck.properties.strategies``)."""
 
 from __future__ import annotations
 
 import numpy as np
 from hypothesis import strategies as st
 
-from verify.errors import InputError
+from theorycheck.core.errors import InputError
 
 SPECTRA = ("any", "rank_deficient", "ill_conditioned")
 
@@ -58,12 +58,12 @@ def psd_matrices(draw: st.DrawFn, d: int | st.SearchStrategy[int] = st.integers(
 def quadratics(draw: st.DrawFn, d: int | st.SearchStrategy[int] = st.integers(1, 3), max_eig: float = 4.0):
     """A random quadratic loss ½θᵀAθ with exact rational A (positive definite) and a start point.
 
-    Returns ``(loss, theta0)`` with ``loss`` a :class:`verify.losses.Loss`.
+    Returns ``(loss, theta0)`` with ``loss`` a :class:`theorycheck.maths.losses.Loss`.
     Entries are small rationals so every backend sees the same function.
     """
     import sympy as sp
 
-    from verify.losses import quadratic_loss
+    from theorycheck.maths.losses import quadratic_loss
 
     dd = draw(d) if isinstance(d, st.SearchStrategy) else d
     # A = BᵀB/k + εI with small-integer B: exact, positive definite, bounded spectrum

@@ -1,4 +1,4 @@
-"""Strategies for two-layer networks and data sets (re-exported by ``properties.strategies``).
+"""Strategies for two-layer networks and data sets (re-exported by ``theorycheck.properties.strategies``).
 
 Random objects are built from a Hypothesis-drawn integer seed plus a few drawn
 scales, so shrinking moves towards small seeds, narrow nets and unit scales.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from verify.errors import InputError
-from verify.nets import ACTIVATIONS, TwoLayerNet
+from theorycheck.core.errors import InputError
+from theorycheck.maths.networks import ACTIVATIONS, TwoLayerNet
 
 SMOOTH_ACTIVATIONS = tuple(k for k, v in ACTIVATIONS.items() if v.smooth)
 
@@ -25,7 +25,7 @@ def two_layer_nets(draw: st.DrawFn, dim: int | st.SearchStrategy[int] = st.integ
                    activation: str | st.SearchStrategy[str] = st.sampled_from(SMOOTH_ACTIVATIONS),
                    bias: bool | st.SearchStrategy[bool] = st.booleans(),
                    scale: float | st.SearchStrategy[float] = st.floats(0.2, 3.0)) -> TwoLayerNet:
-    """A :class:`~verify.nets.TwoLayerNet` with Gaussian weights: W ~ N(0, s²/d), b ~ N(0, s²/4), a ~ N(0, 1/m)."""
+    """A :class:`~theorycheck.maths.networks.TwoLayerNet` with Gaussian weights: W ~ N(0, s²/d), b ~ N(0, s²/4), a ~ N(0, 1/m)."""
     d, m = _value(draw, dim), _value(draw, width)
     act, has_bias, s = _value(draw, activation), _value(draw, bias), _value(draw, scale)
     if act not in ACTIVATIONS:

@@ -1,11 +1,11 @@
-"""Strategies for linear-stability instances (re-exported by ``properties.strategies``).
+"""Strategies for linear-stability instances (re-exported by ``theorycheck.properties.strategies``).
 
 Random objects come from a Hypothesis-drawn integer seed plus a few drawn sizes and
 scales, so shrinking moves towards few samples, low dimension and small seeds.
 ``kind`` selects the spectrum of H = mean Hᵢ: ``"any"`` (generic, full rank),
 ``"rank_deficient"`` (a common null direction of every Hᵢ) or
 ``"ill_conditioned"`` (condition number of H between 1e6 and about 1e11, above the rank cut
-``verify.stability.RANK_RTOL`` = 1e-12).
+``theorycheck.maths.stability.RANK_RTOL`` = 1e-12).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from verify.errors import InputError
+from theorycheck.core.errors import InputError
 
 STABILITY_KINDS = ("any", "rank_deficient", "ill_conditioned")
 SAMPLING_NAMES = ("with", "without")

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, seed as hseed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from verify.evidence import Case, Evidence, Verdict, combine, jsonable
+from theorycheck.core.evidence import Case, Evidence, Verdict, combine, jsonable
 
 T = TypeVar("T")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from verify.claims import Claim, RunContext
-from verify.evidence import Case, Evidence, Figure, RunRecord, Series, Verdict
-from verify.executors import parallel_map
+from theorycheck.claims import Claim, RunContext
+from theorycheck.core.evidence import Case, Evidence, Figure, RunRecord, Series, Verdict
+from theorycheck.running.executors import parallel_map
 
 
 def order_evidence(order: float = 2.998, verdict: Verdict = Verdict.PASS) -> Evidence:

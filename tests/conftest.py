@@ -2,6 +2,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from properties import profiles  # noqa: E402
+from theorycheck.properties import profiles  # noqa: E402
 
 profiles.load()

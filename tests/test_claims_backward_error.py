@@ -1,4 +1,4 @@
-"""Tests for verify.claims.backward_error: every claim passes (or reports its finding) and every mutant is rejected."""
+"""Tests for theorycheck.claims.backward_error: every claim passes (or reports its finding) and every mutant is rejected."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from verify.claims import RunContext, all_claims, get
-from verify.claims import backward_error as BE
-from verify.evidence import Evidence, Verdict
-from verify.losses import ZOO
+from theorycheck.claims import RunContext, all_claims, get
+from theorycheck.claims import backward_error as BE
+from theorycheck.core.evidence import Evidence, Verdict
+from theorycheck.maths.losses import ZOO
 
 QUICK = RunContext(quick=True)
 IDS = ["gd-flow-local-order", "gd-flow-global-order", "igr-local-order", "igr-global-order",

@@ -1,19 +1,19 @@
-"""Claims of verify.claims.implicit_reg: the published constants pass, mutants with wrong constants are rejected."""
+"""Claims of theorycheck.claims.implicit_reg: the published constants pass, mutants with wrong constants are rejected."""
 
 from fractions import Fraction
 
 import pytest
 
-from verify import claims
-from verify.claims import RunContext
-from verify.claims import implicit_reg as IR
-from verify.evidence import Evidence, Verdict
+from theorycheck import claims
+from theorycheck.claims import RunContext
+from theorycheck.claims import implicit_reg as IR
+from theorycheck.core.evidence import Evidence, Verdict
 
 QUICK = RunContext(quick=True)
 
 
 def test_area_is_registered():
-    assert "verify.claims.implicit_reg" in claims.AREA_MODULES
+    assert "theorycheck.claims.implicit_reg" in claims.AREA_MODULES
     ids = {c.id for c in claims.all_claims()}
     for cls in (IR.EGRCoefficientScan, IR.EGRTwoLayerNet, IR.SGDModifiedLossExact, IR.SGDModifiedLossSampled,
                 IR.LieLogSeries, IR.HeavyBallModifiedEquation, IR.IGRGradientPenaltyRate, IR.IGRGradientPenaltyWidth,

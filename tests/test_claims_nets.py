@@ -1,14 +1,16 @@
-"""Claims of verify.claims.nets: published constants pass, mutants are rejected, findings are real."""
+"""Claims of theorycheck.claims.nets: published constants pass, mutants are rejected, findings are real."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from verify import claims, nets as N
-from verify.claims import RunContext
-from verify.claims import nets as C
-from verify.evidence import Evidence, Verdict
+from theorycheck import claims
+
+from theorycheck.maths import networks as N
+from theorycheck.claims import RunContext
+from theorycheck.claims import nets as C
+from theorycheck.core.evidence import Evidence, Verdict
 
 Q = RunContext(quick=True)
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from verify import claims
-from verify.claims import Claim, RunContext
-from verify.errors import UnknownClaimError
-from verify.evidence import Evidence, Verdict
+from theorycheck import claims
+from theorycheck.claims import Claim, RunContext
+from theorycheck.core.errors import UnknownClaimError
+from theorycheck.core.evidence import Evidence, Verdict
 
 
 class _Echo(Claim):

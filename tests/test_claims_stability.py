@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from verify import stability as S
-from verify.claims import RunContext, get
-from verify.claims import stability as C
-from verify.evidence import Evidence, Verdict
+from theorycheck.maths import stability as S
+from theorycheck.claims import RunContext, get
+from theorycheck.claims import stability as C
+from theorycheck.core.evidence import Evidence, Verdict
 
 QUICK = RunContext(quick=True)
 

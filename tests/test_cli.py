@@ -1,4 +1,4 @@
-"""Tests for the `theorycheck` entry point: list, show, run (in-process, via verify.cli.main)."""
+"""Tests for the `theorycheck` entry point: list, show, run (in-process, via theorycheck.running.cli.main)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from verify import claims
-from verify.cli import main
+from theorycheck import claims
+from theorycheck.running.cli import main
 
 CHEAP_CLAIM = "quadratic-exact-modified-field"  # symbolic, well under a second in quick mode
 
@@ -79,7 +79,7 @@ def test_a_closed_pipe_is_not_a_traceback():
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "verify", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "theorycheck", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader is gone before the command writes, like `theorycheck list | true`
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0

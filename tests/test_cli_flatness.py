@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from verify import nets as N
-from verify.cli import main
+from theorycheck.maths import networks as N
+from theorycheck.running.cli import main
 
 
 @pytest.fixture()

@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import pytest
 
-from verify.cli import main
-from verify.commands import order as order_cmd
-from verify.errors import InputError
+from theorycheck.running.cli import main
+from theorycheck.running.commands import order as order_cmd
+from theorycheck.core.errors import InputError
 
 EXPR = "a**2*b + cos(a) - b/3"
 GOOD = ["order", "--loss", EXPR, "--at", "a=0.7,b=-0.4"]
@@ -116,7 +116,7 @@ BAD = [
 def test_bad_input_is_one_line(argv, needle, capsys):
     try:
         rc = main(argv)
-    except SystemExit as exc:  # argparse's own usage errors (one line via verify.cli._Parser)
+    except SystemExit as exc:  # argparse's own usage errors (one line via theorycheck.running.cli._Parser)
         rc = exc.code
     captured = capsys.readouterr()
     err = captured.err.strip()

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from verify import stability as S
-from verify.cli import main
+from theorycheck.maths import stability as S
+from theorycheck.running.cli import main
 
 
 @pytest.fixture()

@@ -6,9 +6,9 @@ import json
 import pytest
 from _synthetic import order_evidence, record
 
-from verify.cli import main
-from verify.compare import DEFAULT_RTOL, compare, within
-from verify.evidence import Verdict, dumps, save_run
+from theorycheck.running.cli import main
+from theorycheck.reporting.compare import DEFAULT_RTOL, compare, within
+from theorycheck.core.evidence import Verdict, dumps, save_run
 
 
 def _lines(base, new, **kw):

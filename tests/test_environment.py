@@ -1,4 +1,4 @@
-from verify.environment import describe
+from theorycheck.reporting.environment import describe
 
 
 def test_environment_names_the_numerical_stack():

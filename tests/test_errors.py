@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from verify.errors import InputError, TheorycheckError, UnknownClaimError, require_finite
+from theorycheck.core.errors import InputError, TheorycheckError, UnknownClaimError, require_finite
 
 
 def test_require_finite_accepts_numbers_and_names_the_argument():

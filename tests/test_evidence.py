@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from _synthetic import ToyMonteCarlo, order_evidence, record
 
-from verify.claims import RunContext
-from verify.errors import MalformedFileError
-from verify.evidence import (SCHEMA_VERSION, Case, Evidence, RunRecord, Verdict, combine, dumps, jsonable, load_run,
+from theorycheck.claims import RunContext
+from theorycheck.core.errors import MalformedFileError
+from theorycheck.core.evidence import (SCHEMA_VERSION, Case, Evidence, RunRecord, Verdict, combine, dumps, jsonable, load_run,
                              loads, save_run)
-from verify.schema import SCHEMA, dumps_schema, validate
+from theorycheck.reporting.schema import SCHEMA, dumps_schema, validate
 
 
 def test_run_round_trips_to_identical_bytes():
@@ -113,7 +113,7 @@ def test_save_run_is_atomic(tmp_path, monkeypatch):
     def boom(_record):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("verify.evidence.dumps", boom)
+    monkeypatch.setattr("theorycheck.core.evidence.dumps", boom)
     with pytest.raises(RuntimeError):
         save_run(record([order_evidence(2.0)]), path)
     assert path.read_bytes() == before
@@ -124,8 +124,8 @@ def test_save_run_is_atomic(tmp_path, monkeypatch):
 def test_committed_schema_json_is_the_schema():
     from pathlib import Path
 
-    committed = Path(__file__).resolve().parents[1] / "verify" / "schema.json"
-    assert committed.read_text(encoding="utf-8") == dumps_schema(), "run `python -m verify.schema > verify/schema.json`"
+    committed = Path(__file__).resolve().parents[1] / "verify" / "reporting" / "schema.json"
+    assert committed.read_text(encoding="utf-8") == dumps_schema(), "run `python -m theorycheck.reporting.schema > verify/reporting/schema.json`"
     assert json.loads(committed.read_text())["properties"]["schema_version"]["maximum"] == SCHEMA_VERSION
     assert SCHEMA["$defs"]["verdict"]["enum"] == [v.value for v in Verdict]
 

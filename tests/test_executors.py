@@ -3,12 +3,12 @@
 import pytest
 from _synthetic import ToyMonteCarlo, ToyRaises
 
-from verify.claims import RunContext
-from verify.cli import main
-from verify.errors import InputError
-from verify.evidence import Verdict, dumps
-from verify.executors import DaskExecutor, SerialExecutor, get_executor, parallel_map
-from verify.runner import run_claims
+from theorycheck.claims import RunContext
+from theorycheck.running.cli import main
+from theorycheck.core.errors import InputError
+from theorycheck.core.evidence import Verdict, dumps
+from theorycheck.running.executors import DaskExecutor, SerialExecutor, get_executor, parallel_map
+from theorycheck.running.runner import run_claims
 
 CLAIMS = [ToyMonteCarlo(), ToyRaises(), ToyMonteCarlo(n=500, k=3, name="toy-mc-2")]
 

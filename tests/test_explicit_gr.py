@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from verify import explicit_gr as EG
-from verify.errors import InputError
-from verify.field import H
-from verify.losses import ZOO
+from theorycheck.maths import explicit_gr as EG
+from theorycheck.core.errors import InputError
+from theorycheck.maths.fields import H
+from theorycheck.maths.losses import ZOO
 
 
 @pytest.mark.parametrize("name", ["quadratic", "rosenbrock", "tiny_net"])
@@ -29,7 +29,7 @@ def test_quarter_rate_field_equals_igr_and_first_order_modified_field(name):
 
 def test_wrong_rate_coefficient_is_not_the_igr_field():
     loss = ZOO["rosenbrock"]
-    from verify.modified import igr_field
+    from theorycheck.maths.modified import igr_field
 
     diff = [sp.expand(a - b) for a, b in zip(EG.egr_rate_field(loss, Fraction(1, 2)).components, igr_field(loss).components)]
     assert any(d != 0 for d in diff)

@@ -1,4 +1,4 @@
-"""Tests for verify.field: one symbolic field, three compiled forms that agree."""
+"""Tests for theorycheck.maths.fields: one symbolic field, three compiled forms that agree."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from verify.field import H, Field, to_heyoka
+from theorycheck.maths.fields import H, Field, to_heyoka
 
 a, b = sp.symbols("a b", real=True)
 F = Field((a, b), (sp.Rational(1, 3) * a + H * b, sp.cos(a) * b / 7 - sp.tanh(b) ** 2 + sp.sqrt(1 + a**2)), name="t")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from _synthetic import bound_evidence, order_evidence, stability_evidence
 
-from verify.evidence import Figure, Series
-from verify.figures import (DPI, FIGSIZE, is_plot, render_curve, render_interval, render_loglog, render_png,
+from theorycheck.core.evidence import Figure, Series
+from theorycheck.reporting.figures import (DPI, FIGSIZE, is_plot, render_curve, render_interval, render_loglog, render_png,
                              render_scatter)
 
 

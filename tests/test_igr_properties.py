@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from verify import igr_properties as IP
-from verify.errors import InputError
-from verify.evidence import Verdict
+from theorycheck.numerics import experiments as IP
+from theorycheck.core.errors import InputError
+from theorycheck.core.evidence import Verdict
 
 
 @pytest.fixture(scope="module")
@@ -45,15 +45,15 @@ def test_batched_losses_equal_single(problem):
 
 
 def test_gradient_agrees_with_nets_module(problem):
-    """The closed-form loss gradient of verify.nets as a second implementation."""
-    from verify import nets
+    """The closed-form loss gradient of theorycheck.maths.networks as a second implementation."""
+    from theorycheck.maths import networks as nets
 
     net, task, theta = problem
     W, b, a = net.unpack(theta)
     try:
         tl = nets.TwoLayerNet(W=W, b=b, a=a, activation="tanh")
     except TypeError:
-        pytest.skip("verify.nets.TwoLayerNet has a different constructor")
+        pytest.skip("theorycheck.maths.networks.TwoLayerNet has a different constructor")
     assert np.allclose(nets.loss_gradient(tl, task.X, task.y), net.grad(theta, task.X, task.y), rtol=1e-10)
 
 

@@ -1,4 +1,4 @@
-"""Tests for verify.integrate: exact solutions, cross-backend agreement, the h parameter, caching, bad input."""
+"""Tests for theorycheck.numerics.integrate: exact solutions, cross-backend agreement, the h parameter, caching, bad input."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import mpmath
 import pytest
 import sympy as sp
 
-from verify.errors import DivergenceError, InputError
-from verify.field import H, Field
-from verify.integrate import BACKENDS, SCIPY_DIGITS, flow, make_integrator
-from verify.losses import ZOO, quadratic_loss
-from verify.maps import as_mpf
+from theorycheck.core.errors import DivergenceError, InputError
+from theorycheck.maths.fields import H, Field
+from theorycheck.numerics.integrate import BACKENDS, SCIPY_DIGITS, flow, make_integrator
+from theorycheck.maths.losses import ZOO, quadratic_loss
+from theorycheck.maths.optimisers import as_mpf
 
 a, b = sp.symbols("a b", real=True)
 # θ̇ = −sin θ has the closed form θ(t) = 2 atan(tan(θ0/2) e^{−t}): a non-polynomial oracle for every backend

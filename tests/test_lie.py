@@ -6,11 +6,11 @@ import mpmath
 import pytest
 import sympy as sp
 
-from verify import lie as LIE
-from verify.errors import InputError
-from verify.losses import ZOO
-from verify.maps import gd
-from verify.modified import modified_terms
+from theorycheck.maths import lie as LIE
+from theorycheck.core.errors import InputError
+from theorycheck.maths.losses import ZOO
+from theorycheck.maths.optimisers import gd
+from theorycheck.maths.modified import modified_terms
 
 
 def test_forward_differences():

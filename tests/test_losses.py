@@ -1,4 +1,4 @@
-"""Tests for verify.losses: parsing, the zoo's invariants, exact derivatives, point validation."""
+"""Tests for theorycheck.maths.losses: parsing, the zoo's invariants, exact derivatives, point validation."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from verify.errors import InputError
-from verify.losses import ZOO, ZOO_POINTS, Loss, get_loss, parse_loss, quadratic_loss
+from theorycheck.core.errors import InputError
+from theorycheck.maths.losses import ZOO, ZOO_POINTS, Loss, get_loss, parse_loss, quadratic_loss
 
 
 # --- the zoo: invariants checked for every registered entry ---------------------------------------

@@ -1,4 +1,4 @@
-"""Tests for verify.maps: the GD map at any precision, iteration, divergence, exact conversions."""
+"""Tests for theorycheck.maths.optimisers: the GD map at any precision, iteration, divergence, exact conversions."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import mpmath
 import pytest
 import sympy as sp
 
-from verify.errors import DivergenceError, InputError
-from verify.losses import ZOO, parse_loss, quadratic_loss
-from verify.maps import as_fraction, as_mpf, as_mpf_vector, gd, iterate
+from theorycheck.core.errors import DivergenceError, InputError
+from theorycheck.maths.losses import ZOO, parse_loss, quadratic_loss
+from theorycheck.maths.optimisers import as_fraction, as_mpf, as_mpf_vector, gd, iterate
 
 
 def test_gd_on_a_quadratic_is_the_linear_map_exactly():

@@ -1,4 +1,4 @@
-"""Tests for verify.modified: the modified field of GD, its two derivations, IGR, quadratics, gradient test."""
+"""Tests for theorycheck.maths.modified: the modified field of GD, its two derivations, IGR, quadratics, gradient test."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import mpmath
 import pytest
 import sympy as sp
 
-from verify import modified as M
-from verify.errors import InputError
-from verify.field import H
-from verify.losses import ZOO, ZOO_POINTS, parse_loss, quadratic_loss
+from theorycheck.maths import modified as M
+from theorycheck.core.errors import InputError
+from theorycheck.maths.fields import H
+from theorycheck.maths.losses import ZOO, ZOO_POINTS, parse_loss, quadratic_loss
 
 ROSEN = ZOO["rosenbrock"]
 

@@ -1,4 +1,4 @@
-"""verify.nets: closed forms against autograd, traces, λ_max, the SGD threshold and training outcomes."""
+"""theorycheck.maths.networks: closed forms against autograd, traces, λ_max, the SGD threshold and training outcomes."""
 
 import itertools
 
@@ -7,10 +7,10 @@ import pytest
 from autograd import grad
 from hypothesis import given, settings, strategies as st
 
-from properties.strategies import interpolating_datasets, nets_and_inputs, two_layer_nets
-from verify import nets as N
-from verify.stability import critical_learning_rate_features
-from verify.errors import InputError
+from theorycheck.properties.strategies import interpolating_datasets, nets_and_inputs, two_layer_nets
+from theorycheck.maths import networks as N
+from theorycheck.maths.stability import critical_learning_rate_features
+from theorycheck.core.errors import InputError
 
 
 def _data(seed=0, n=7, d=3):

@@ -1,4 +1,4 @@
-"""Tests for verify.order: the fit and its verdict rule, GD orders on zoo losses, floors, precision, mutants."""
+"""Tests for theorycheck.numerics.order: the fit and its verdict rule, GD orders on zoo losses, floors, precision, mutants."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import mpmath
 import pytest
 import sympy as sp
 
-from verify.errors import InputError, PrecisionError
-from verify.evidence import Evidence, Verdict
-from verify.field import H, Field
-from verify.losses import ZOO, ZOO_POINTS, quadratic_loss
-from verify.maps import gd
-from verify.order import DEFAULT_TOL, OrderStudy, fit_order, global_error_study, local_error_study
+from theorycheck.core.errors import InputError, PrecisionError
+from theorycheck.core.evidence import Evidence, Verdict
+from theorycheck.maths.fields import H, Field
+from theorycheck.maths.losses import ZOO, ZOO_POINTS, quadratic_loss
+from theorycheck.maths.optimisers import gd
+from theorycheck.numerics.order import DEFAULT_TOL, OrderStudy, fit_order, global_error_study, local_error_study
 
 LADDER = [Fraction(1, 2**k) for k in range(3, 8)]  # 1/8 … 1/128
 POINT = {name: [Fraction(str(x)) for x in p.values()] for name, p in ZOO_POINTS.items()}
@@ -252,9 +252,9 @@ def test_order_study_fields_follow_the_contract():
 
 
 def test_a_step_outside_the_loss_domain_is_a_clear_error_not_a_traceback():
-    from verify.errors import DivergenceError
-    from verify.losses import parse_loss
-    from verify.maps import gd
+    from theorycheck.core.errors import DivergenceError
+    from theorycheck.maths.losses import parse_loss
+    from theorycheck.maths.optimisers import gd
 
     loss = parse_loss("1/a + b**2")
     with pytest.raises(DivergenceError, match="ZeroDivisionError"):

@@ -1,6 +1,6 @@
 import pytest
 
-from properties import profiles
+from theorycheck.properties import profiles
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
-"""properties.runner: determinism, shrinking to the minimal counterexample, INCONCLUSIVE handling."""
+"""theorycheck.properties.runner: determinism, shrinking to the minimal counterexample, INCONCLUSIVE handling."""
 
 from hypothesis import strategies as st
 
-from properties.runner import check_property, outcome_evidence
-from verify.evidence import Case, Verdict
+from theorycheck.properties.runner import check_property, outcome_evidence
+from theorycheck.core.evidence import Case, Verdict
 
 
 def _below(limit):

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TEST_FILE = """
 import pytest
-from verify.pytest_plugin import claim_params
+from theorycheck.running.pytest_plugin import claim_params
 
 @pytest.mark.parametrize("claim", claim_params())
 def test_claim(claim, theory):
@@ -25,7 +25,7 @@ def toy_registry(monkeypatch):
     """Replace the registry by three toy claims: one PASS, one FAIL (a finding), one that raises."""
     from _synthetic import ToyFail, ToyPass, ToyRaises
 
-    from verify import claims
+    from theorycheck import claims
 
     toys = [ToyPass(), ToyFail(), ToyRaises()]
     monkeypatch.setattr(claims, "all_claims", lambda: list(toys))
@@ -35,7 +35,7 @@ def toy_registry(monkeypatch):
 def _baseline(path, verdicts, quick=True):
     from _synthetic import record
 
-    from verify.evidence import Evidence, Verdict, save_run
+    from theorycheck.core.evidence import Evidence, Verdict, save_run
 
     rec = record([Evidence(cid, Verdict(v), "s") for cid, v in verdicts.items()], quick=quick, seed=20211)
     save_run(rec, path)
@@ -43,7 +43,8 @@ def _baseline(path, verdicts, quick=True):
 
 def _run(pytester, *args):
     pytester.makepyfile(test_toys=TEST_FILE)
-    return pytester.runpytest_inprocess("-p", "verify.pytest_plugin", "-p", "no:cacheprovider", "-rxXfw", *args)
+    # the plugin arrives through its pytest11 entry point, as in a user's project
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-rxXfw", *args)
 
 
 def test_without_baseline_error_is_red_and_fail_is_a_visible_finding(pytester, toy_registry):
@@ -78,7 +79,7 @@ def test_theory_report_writes_the_whole_registry(pytester, toy_registry):
     res = _run(pytester, "-k", "toy-pass", "--theory-report", "rep")
     res.assert_outcomes(passed=1, deselected=2)
     res.stdout.fnmatch_lines(["theorycheck report: rep/index.html"])
-    from verify.evidence import load_run
+    from theorycheck.core.evidence import load_run
 
     rec = load_run(pytester.path / "rep" / "results.json")
     assert [e.claim_id for e in rec.claims] == ["toy-pass", "toy-fail", "toy-raises"]  # deselected ones run too
@@ -87,12 +88,12 @@ def test_theory_report_writes_the_whole_registry(pytester, toy_registry):
 
 def test_entry_point_is_declared_under_the_module_name():
     eps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["pytest11"]
-    assert eps == {"verify.pytest_plugin": "verify.pytest_plugin"}
+    assert eps == {"theorycheck.running.pytest_plugin": "theorycheck.running.pytest_plugin"}
 
 
 def test_importing_the_plugin_is_cheap():
     import subprocess
 
-    code = "import sys, verify.pytest_plugin; print(sorted(m for m in sys.modules if m.startswith(('verify', 'numpy'))))"
+    code = "import sys, theorycheck.running.pytest_plugin; print(sorted(m for m in sys.modules if m.startswith(('theorycheck', 'numpy'))))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
-    assert out.strip() == "['verify', 'verify.pytest_plugin']"
+    assert out.strip() == "['theorycheck', 'theorycheck.running', 'theorycheck.running.pytest_plugin']"

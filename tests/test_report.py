@@ -9,9 +9,9 @@ import stat
 import pytest
 from _synthetic import bound_evidence, order_evidence, record
 
-from verify.errors import InputError
-from verify.evidence import Case, Evidence, Figure, Series, Verdict, load_run
-from verify.report import MAX_CASES, render_markdown, write_run
+from theorycheck.core.errors import InputError
+from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict, load_run
+from theorycheck.reporting.report import MAX_CASES, render_markdown, write_run
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
@@ -78,7 +78,7 @@ def test_a_figure_that_cannot_be_drawn_becomes_a_note(tmp_path, monkeypatch):
     def boom(fig):
         raise OverflowError("cannot draw")
 
-    monkeypatch.setattr("verify.figures.render_png", boom)
+    monkeypatch.setattr("theorycheck.reporting.figures.render_png", boom)
     write_run(record([order_evidence()]), tmp_path / "r")
     assert "could not be drawn" in (tmp_path / "r" / "index.html").read_text()
     assert "OverflowError: cannot draw" in (tmp_path / "r" / "report.md").read_text()
@@ -92,7 +92,7 @@ def test_crash_mid_write_leaves_previous_report_intact(tmp_path, monkeypatch):
     def crash(*a, **k):
         raise KeyboardInterrupt  # the worst case: not even an Exception
 
-    monkeypatch.setattr("verify.report.render_html", crash)
+    monkeypatch.setattr("theorycheck.reporting.report.render_html", crash)
     with pytest.raises(KeyboardInterrupt):
         write_run(record([bound_evidence()]), out)
     assert {p: (out / p).read_bytes() for p in before} == before
@@ -113,7 +113,7 @@ def test_html_can_be_switched_off(tmp_path):
 
 
 def test_long_case_tables_fold_unless_a_case_fails():
-    from verify.report import FOLD_CASES, render_html
+    from theorycheck.reporting.report import FOLD_CASES, render_html
 
     calm = Evidence.from_cases("calm", [Case(f"c{i}", Verdict.PASS) for i in range(FOLD_CASES + 1)], "s")
     page = render_html(record([calm]), {})

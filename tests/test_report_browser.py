@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from _synthetic import record
 
-from verify.report import write_run
+from theorycheck.reporting.report import write_run
 
 BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome", "chrome") if shutil.which(b)), None)
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="no headless Chromium on PATH (apt-get install -y chromium)")

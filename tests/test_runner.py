@@ -5,11 +5,11 @@ import json
 import pytest
 from _synthetic import ToyFail, ToyMonteCarlo, ToyPass, ToyRaises
 
-from verify import claims
-from verify.claims import RunContext
-from verify.cli import main
-from verify.evidence import Verdict, load_run
-from verify.runner import run_one
+from theorycheck import claims
+from theorycheck.claims import RunContext
+from theorycheck.running.cli import main
+from theorycheck.core.evidence import Verdict, load_run
+from theorycheck.running.runner import run_one
 
 
 def test_run_one_turns_an_exception_into_error_evidence():
@@ -78,7 +78,7 @@ def test_warnings_are_recorded_in_the_evidence_not_printed(capsys):
     assert ev.verdict is Verdict.PASS and len(ev.warnings) == 1
     assert ev.warnings[0].startswith("RuntimeWarning: overflow encountered in matmul (test_runner.py:")
     assert capsys.readouterr().err == ""
-    from verify.report import render_markdown
+    from theorycheck.reporting.report import render_markdown
     from _synthetic import record
 
     assert "overflow encountered in matmul" in render_markdown(record([ev]))

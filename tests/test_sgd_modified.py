@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from verify import sgd_modified as SM
-from verify.errors import InputError
-from verify.field import H
+from theorycheck.maths import sgd_modified as SM
+from theorycheck.core.errors import InputError
+from theorycheck.maths.fields import H
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""verify.stability: the exact second-moment operator, η*(B) by three routes, null directions, k = 4, Monte Carlo."""
+"""theorycheck.maths.stability: the exact second-moment operator, η*(B) by three routes, null directions, k = 4, Monte Carlo."""
 
 import math
 
@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
-from properties.strategies import feature_matrices, per_sample_hessians
-from verify import stability as S
-from verify.errors import InputError
+from theorycheck.properties.strategies import feature_matrices, per_sample_hessians
+from theorycheck.maths import stability as S
+from theorycheck.core.errors import InputError
 
 
 def outer(X):

@@ -1,4 +1,4 @@
-"""properties.strategies: the public front door and the invariants of each strategy."""
+"""theorycheck.properties.strategies: the public front door and the invariants of each strategy."""
 
 import ast
 from pathlib import Path
@@ -7,8 +7,8 @@ import numpy as np
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from properties import strategies
-from properties.strategies import psd_matrices, quadratics, spectra
+from theorycheck.properties import strategies
+from theorycheck.properties.strategies import psd_matrices, quadratics, spectra
 
 
 def test_all_lists_exactly_the_public_names():

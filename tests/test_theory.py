@@ -1,6 +1,6 @@
 """The claim registry as ordinary pytest tests: one test per registered claim, id = claim id.
 
-Each runs the claim in quick mode and asserts what :mod:`verify.pytest_plugin`
+Each runs the claim in quick mode and asserts what :mod:`theorycheck.running.pytest_plugin`
 documents: not ERROR, same verdict as ``reports/baseline.json``; a published
 claim that FAILs (consistently with the baseline) is shown as XFAIL, a finding
 that stays visible without turning CI red. Key-number drift is checked by
@@ -9,7 +9,7 @@ that stays visible without turning CI red. Key-number drift is checked by
 
 import pytest
 
-from verify.pytest_plugin import claim_params, theory  # noqa: F401 - the fixture, also when the entry point is absent
+from theorycheck.running.pytest_plugin import claim_params, theory  # noqa: F401 - the fixture, also when the entry point is absent
 
 
 @pytest.mark.parametrize("claim", claim_params())

@@ -1,6 +1,6 @@
 import sys
 
-from verify.cli import main
+from theorycheck.running.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

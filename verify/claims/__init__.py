@@ -19,16 +19,16 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from verify.errors import UnknownClaimError
-from verify.evidence import Evidence
+from theorycheck.core.errors import UnknownClaimError
+from theorycheck.core.evidence import Evidence
 
 # Area modules that define and register claims, imported on first use of the
-# registry so that `import verify` stays cheap.
+# registry so that `import theorycheck` stays cheap.
 AREA_MODULES: list[str] = [
-    "verify.claims.backward_error",
-    "verify.claims.nets",
-    "verify.claims.stability",
-    "verify.claims.implicit_reg",
+    "theorycheck.claims.backward_error",
+    "theorycheck.claims.nets",
+    "theorycheck.claims.stability",
+    "theorycheck.claims.implicit_reg",
 ]
 
 

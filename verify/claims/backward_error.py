@@ -8,7 +8,7 @@ equations, §IX.1; the local error of the truncated modified equation; theorem n
 Each order claim measures, for a step ladder h₀ > h₀/2 > …, the error of GD
 against the exact flow of a field (the gradient flow, the IGR flow, or GD's
 modified field truncated after h^K) at high precision and fits the log-log
-slope (``verify.order``). It runs on zoo losses and on Hypothesis-generated
+slope (``theorycheck.numerics.order``). It runs on zoo losses and on Hypothesis-generated
 random quadratics. Ladders start at the largest power of two h₀ with
 h₀·λ_max(∇²L(θ₀)) ≤ 1/4, so that every step is in the asymptotic regime of
 the expansion in h (the modified series converges for h‖A‖ < 1 on quadratics);
@@ -25,11 +25,11 @@ from typing import Any, Sequence
 import numpy as np
 import sympy as sp
 
-from verify.claims import Claim, RunContext, register
-from verify.evidence import Case, Evidence, Verdict, combine
-from verify.field import Field
-from verify.losses import ZOO, ZOO_POINTS, Loss
-from verify import modified as M
+from theorycheck.claims import Claim, RunContext, register
+from theorycheck.core.evidence import Case, Evidence, Verdict, combine
+from theorycheck.maths.fields import Field
+from theorycheck.maths.losses import ZOO, ZOO_POINTS, Loss
+from theorycheck.maths import modified as M
 
 BARRETT_DHERIN = "Barrett & Dherin, Implicit Gradient Regularization, ICLR 2021 (arXiv:2009.11162)"
 THM31 = (f"{BARRETT_DHERIN}, Theorem 3.1: GD θ⁺ = θ − h∇L follows the flow of the modified loss "
@@ -94,8 +94,8 @@ def _describe_quadratic(example: tuple[Loss, Sequence[Any]]) -> dict[str, Any]:
 def _quadratics(d_max: int = 3):
     from hypothesis import strategies as st
 
-    # the private module: properties.strategies also imports the nets strategies (scipy.stats, seconds to import)
-    from properties._linalg import quadratics
+    # the private module: theorycheck.properties.strategies also imports the nets strategies (scipy.stats, seconds to import)
+    from theorycheck.properties._linalg import quadratics
 
     return quadratics(d=st.integers(1, d_max))
 
@@ -129,8 +129,8 @@ class _OrderClaim(Claim):
         return default if self.expected_order is None else float(self.expected_order)
 
     def _study(self, loss: Loss, theta0: Sequence[Any], field: Field, expected: float) -> Any:
-        from verify.maps import gd
-        from verify.order import global_error_study, local_error_study
+        from theorycheck.maths.optimisers import gd
+        from theorycheck.numerics.order import global_error_study, local_error_study
 
         steps = step_ladder(loss, theta0)
         if self.kind == "local":
@@ -148,7 +148,7 @@ class _OrderClaim(Claim):
         return cases, studies
 
     def _run_impl(self, ctx: RunContext) -> Evidence:
-        from properties.runner import check_property
+        from theorycheck.properties.runner import check_property
 
         cases: list[Case] = []
         figures = []
@@ -356,7 +356,7 @@ class BernoulliEqualsTaylor(Claim):
         )
 
     def _run_impl(self, ctx: RunContext) -> Evidence:
-        from properties.runner import check_property
+        from theorycheck.properties.runner import check_property
 
         cases = [self._generic_case(d) for d in (self.dims if not ctx.quick else self.dims[:2])]
         names = self.losses if self.losses is not None else (("rosenbrock",) if ctx.quick else FULL_LOSSES)
@@ -420,7 +420,7 @@ class QuadraticExactModifiedField(Claim):
                     f"terms h^{bad} differ from the log series")
 
     def _run_impl(self, ctx: RunContext) -> Evidence:
-        from properties.runner import check_property
+        from theorycheck.properties.runner import check_property
 
         cases = [self._case(ZOO["quadratic"])]
         n_ex = self.examples if self.examples is not None else (10 if ctx.quick else 50)
@@ -482,7 +482,7 @@ class GradientFieldTerms(Claim):
         )
 
     def _run_impl(self, ctx: RunContext) -> Evidence:
-        from properties.runner import check_property
+        from theorycheck.properties.runner import check_property
 
         terms = self.terms if not ctx.quick else tuple(j for j in self.terms if j <= 3)
         cases = [self._generic_case(2, j) for j in terms]

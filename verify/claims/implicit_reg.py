@@ -27,16 +27,16 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from verify import explicit_gr as EG
-from verify import igr_properties as IP
-from verify import lie as LIE
-from verify import sgd_modified as SM
-from verify.claims import Claim, RunContext, register
-from verify.claims.backward_error import curvature, exact_point, step_ladder
-from verify.evidence import Case, Evidence, Figure, Series, Verdict, combine
-from verify.losses import ZOO, ZOO_POINTS, Loss
-from verify.maps import gd
-from verify.order import OrderStudy, fit_order, local_error_study
+from theorycheck.maths import explicit_gr as EG
+from theorycheck.numerics import experiments as IP
+from theorycheck.maths import lie as LIE
+from theorycheck.maths import sgd_modified as SM
+from theorycheck.claims import Claim, RunContext, register
+from theorycheck.claims.backward_error import curvature, exact_point, step_ladder
+from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict, combine
+from theorycheck.maths.losses import ZOO, ZOO_POINTS, Loss
+from theorycheck.maths.optimisers import gd
+from theorycheck.numerics.order import OrderStudy, fit_order, local_error_study
 
 BD = "Barrett & Dherin, Implicit Gradient Regularization, ICLR 2021 (arXiv:2009.11162)"
 SMITH = ("Smith, Dherin, Barrett & De, On the Origin of Implicit Regularization in Stochastic Gradient Descent, "
@@ -336,7 +336,7 @@ class LieLogSeries(Claim):
     id = "implicit.lie-log-series"
     title = "log(1+Δ) on GD's orbit reproduces the Taylor-matched modified field"
     source = (f"{BD}, Sec. 2 and DESIGN.md (h·f̃ = log(1+Δ), Lie series); Hairer, Lubich & Wanner, GNI, ch. IX "
-              "(modified field by Taylor matching, implemented in verify.modified)")
+              "(modified field by Taylor matching, implemented in theorycheck.maths.modified)")
     statement = ("With K forward differences of the GD orbit, (1/h)Σ_{k≤K}(−1)^{k+1}Δ^kθ/k differs from the "
                  "Taylor-matched modified field truncated after h^{K−1} by O(h^K) (no derivatives used); on a "
                  "quadratic loss the two agree exactly.")
@@ -352,7 +352,7 @@ class LieLogSeries(Claim):
         self.dps = int(dps)
 
     def _run_impl(self, ctx: RunContext) -> Evidence:
-        from verify.modified import modified_field
+        from theorycheck.maths.modified import modified_field
 
         names = self.losses or (("rosenbrock",) if ctx.quick else ("quadratic", "rosenbrock", "logistic", "trig"))
         cases, figures = [], []
@@ -394,7 +394,7 @@ class LieLogSeries(Claim):
 def _hb_ladder(loss: Loss, theta0: Sequence[Any], beta: Fraction, n: int) -> list[Fraction]:
     """Powers of two with h·λ_max ≤ (1 − √β)²/2 (the slow manifold is real) and N·h ≤ 2.
 
-    N is the transient of the 30-digit shooting (:func:`verify.lie.transient_steps`);
+    N is the transient of the 30-digit shooting (:func:`theorycheck.maths.lie.transient_steps`);
     θ₀'s upstream start must stay within a time of order one, and the stiffest
     direction must not be contracted by more than ≈ e^{−2}, for Newton to invert the run.
     """
@@ -428,7 +428,7 @@ class HeavyBallModifiedEquation(Claim):
         self.losses = losses
 
     def _run_impl(self, ctx: RunContext) -> Evidence:
-        from verify.modified import modified_terms
+        from theorycheck.maths.modified import modified_terms
 
         names = self.losses or (("tiny_net",) if ctx.quick else ("tiny_net", "rosenbrock"))
         b = sp.Rational(self.beta.numerator, self.beta.denominator)

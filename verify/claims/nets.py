@@ -37,13 +37,13 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from scipy import stats
 
-from properties.runner import check_property
-from properties.strategies import interpolating_datasets, nets_and_inputs, two_layer_nets
-from verify import nets as N
-from verify import stability as S
-from verify.claims import Claim, RunContext, register
-from verify.errors import InputError
-from verify.evidence import Case, Evidence, Figure, Series, Verdict, combine
+from theorycheck.properties.runner import check_property
+from theorycheck.properties.strategies import interpolating_datasets, nets_and_inputs, two_layer_nets
+from theorycheck.maths import networks as N
+from theorycheck.maths import stability as S
+from theorycheck.claims import Claim, RunContext, register
+from theorycheck.core.errors import InputError
+from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict, combine
 
 SOURCE = "Ma & Ying, NeurIPS 2021 (arXiv:2105.13462)"
 # Relative slack allowed for float64 rounding in an inequality between O(1) norms

@@ -21,7 +21,7 @@ Sources and what could be verified here
   Mulayoff & Michaeli eq. 16 + Jensen, for k = 4 the form is a conjecture of this summary.
 
 Verdict conventions. A condition is turned into a threshold η_c (the largest η at which it
-holds, :func:`verify.stability.published_conditions`). Necessary ⇔ η_c ≥ η* on every
+holds, :func:`theorycheck.maths.stability.published_conditions`). Necessary ⇔ η_c ≥ η* on every
 instance; sufficient ⇔ η_c ≤ η*; tight ⇔ η_c/η* = 1 on some instance. η* is computed on
 these small instances densely (rounding-level accuracy), so comparisons use a relative
 slack of ``SLACK`` = 1e-9 for rounding only.
@@ -35,11 +35,11 @@ from typing import Any, Callable
 import numpy as np
 from hypothesis import strategies as st
 
-from properties.runner import check_property, outcome_evidence
-from properties.strategies import feature_matrices, per_sample_hessians, stability_instances
-from verify import stability as S
-from verify.claims import Claim, RunContext, register
-from verify.evidence import Case, Evidence, Figure, Series, Verdict, combine
+from theorycheck.properties.runner import check_property, outcome_evidence
+from theorycheck.properties.strategies import feature_matrices, per_sample_hessians, stability_instances
+from theorycheck.maths import stability as S
+from theorycheck.claims import Claim, RunContext, register
+from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict, combine
 
 SLACK = 1e-9
 MM = "Mulayoff & Michaeli, arXiv:2306.07850"

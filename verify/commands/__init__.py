@@ -1,1 +1,0 @@
-"""Subcommands of the ``theorycheck`` CLI, one module each (see ``verify.cli``)."""

@@ -1,0 +1,355 @@
+"""Evidence: what a claim check returns, and how a run is saved and loaded.
+
+A claim never prints and a report never computes; this module is the only
+thing between them. Everything here is plain data that round-trips through
+JSON (``Evidence.from_json(e.to_json()) == e``).
+
+Non-finite floats are not valid JSON, so they are written as the strings
+``"inf"``, ``"-inf"`` and ``"nan"`` and read back as floats.
+
+The JSON layout of a run is documented, versioned and validated by
+:mod:`theorycheck.reporting.schema` (``SCHEMA_VERSION``); :func:`load_run` reads a file,
+validates it and migrates older versions, raising
+:class:`~theorycheck.core.errors.MalformedFileError` with one clear message otherwise.
+
+Schema history
+--------------
+1. Initial layout.
+2. ``Evidence.key_tolerance`` (per-key ``rtol``/``atol`` for ``theorycheck
+   compare``); ``Evidence.warnings``; key values may be lists/objects; figure kinds ``"bar"`` and ``"table"``; ``RunRecord.environment``
+   gains ``precision``. Version-1 files load unchanged (the new fields default).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+SCHEMA_VERSION = 2
+
+#: Figure kinds the report knows how to draw (see :mod:`theorycheck.reporting.figures`).
+FIGURE_KINDS = ("loglog", "curve", "scatter", "bar", "interval", "table")
+
+
+class Verdict(str, enum.Enum):
+    """Outcome of a check. ``ERROR`` means the check itself raised."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    INCONCLUSIVE = "INCONCLUSIVE"
+    ERROR = "ERROR"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def combine(verdicts: Iterable[Verdict]) -> Verdict:
+    """Aggregate case verdicts: any ERROR, else any FAIL, else any INCONCLUSIVE, else PASS.
+
+    An empty collection is INCONCLUSIVE: no evidence decides nothing.
+    """
+    vs = list(verdicts)
+    if not vs:
+        return Verdict.INCONCLUSIVE
+    for worst in (Verdict.ERROR, Verdict.FAIL, Verdict.INCONCLUSIVE):
+        if worst in vs:
+            return worst
+    return Verdict.PASS
+
+
+def jsonable(x: Any) -> Any:
+    """Convert numbers (numpy, mpmath, sympy), tuples and dataclasses to JSON-ready values."""
+    if isinstance(x, enum.Enum):
+        return x.value
+    if isinstance(x, bool) or x is None or isinstance(x, str):
+        return x
+    if isinstance(x, int) and not isinstance(x, bool):
+        return x
+    if isinstance(x, Mapping):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if hasattr(x, "__dataclass_fields__"):
+        return {f.name: jsonable(getattr(x, f.name)) for f in fields(x)}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if hasattr(x, "tolist") and not hasattr(x, "_mpf_"):  # numpy arrays and scalars
+        return jsonable(x.tolist())
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def unjson_float(x: Any) -> Any:
+    """Inverse of :func:`jsonable` for the non-finite float encodings."""
+    if x in ("inf", "-inf", "nan"):
+        return float(x)
+    return x
+
+
+def _floats(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: unjson_float(v) for k, v in d.items()}
+
+
+def _known(cls: type, d: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep the fields ``cls`` knows: a newer minor writer may add optional fields."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in d.items() if k in names}
+
+
+@dataclass
+class Series:
+    """One line or point set of a figure: ``y`` against ``x``.
+
+    ``style`` is ``"line"``, ``"points"`` (markers only), ``"dashed"`` (a fit
+    or a reference curve) or ``"bar"``. For ``Figure.kind == "bar"`` the ``x``
+    values may be category names (strings).
+    """
+
+    label: str
+    x: list[Any]
+    y: list[float]
+    style: str = "line"  # "line" | "points" | "dashed" | "bar"
+
+
+@dataclass
+class Figure:
+    """The data behind a figure; the report decides how it looks.
+
+    ``kind`` names the renderer (one of :data:`FIGURE_KINDS`):
+
+    ``"loglog"``
+        Error ladders. Annotations: ``expected_slope`` (a reference line of
+        that slope through the first point of the first series),
+        ``fitted_slope`` (number, or ``{series label: number}``, shown in the
+        legend; the fit itself is computed by the claim, never the report).
+        A series whose label starts with "expected" replaces the guide.
+    ``"curve"``
+        A function of one variable, e.g. rho(eta). Annotations: ``vline``
+        (number or list, e.g. eta*), ``vline_label``, ``hline`` (e.g. rho = 1),
+        ``hline_label``.
+    ``"scatter"``
+        Bound (x) against measured (y). Annotations: ``diagonal`` (draw y = x;
+        points above it violate ``measured <= bound``).
+    ``"bar"``
+        Categories (``x`` may be strings) against values; ``hline`` as above.
+    ``"interval"``
+        Estimates with confidence intervals: one series, ``x`` categories,
+        ``y`` point estimates; ``annotations["ci_low"]`` and
+        ``annotations["ci_high"]`` (lists aligned with ``x``); ``hline`` (e.g.
+        0, the no-effect line) as above.
+    ``"table"``
+        No plot: ``annotations["columns"]`` (list of names) and
+        ``annotations["rows"]`` (list of lists) are shown as a table.
+
+    Unknown kinds are drawn as ``"curve"`` with a note, so a typo never loses
+    the data.
+    """
+
+    kind: str
+    title: str
+    xlabel: str = ""
+    ylabel: str = ""
+    xscale: str = "linear"
+    yscale: str = "linear"
+    series: list[Series] = field(default_factory=list)
+    annotations: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Figure":
+        d = _known(cls, d)
+        d["series"] = [
+            Series(s["label"], [unjson_float(v) for v in s["x"]], [unjson_float(v) for v in s["y"]], s.get("style", "line"))
+            for s in d.get("series", [])
+        ]
+        return cls(**d)
+
+
+@dataclass
+class Case:
+    """One instance a claim was checked on (one loss, one dataset, one seed).
+
+    ``measured`` and ``expected`` hold the numbers the verdict was taken from;
+    ``margin`` is the signed slack of the inequality or order test (positive =
+    satisfied), ``note`` says in words why the verdict is what it is.
+    """
+
+    name: str
+    verdict: Verdict
+    measured: dict[str, Any] = field(default_factory=dict)
+    expected: dict[str, Any] = field(default_factory=dict)
+    tolerance: dict[str, Any] = field(default_factory=dict)
+    margin: float | None = None
+    note: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Case":
+        d = _known(cls, d)
+        d["verdict"] = Verdict(d["verdict"])
+        for k in ("measured", "expected", "tolerance"):
+            d[k] = _floats(d.get(k, {}))
+        d["margin"] = unjson_float(d.get("margin"))
+        return cls(**d)
+
+
+@dataclass
+class Evidence:
+    """Everything a claim check found, enough to render and to regress against.
+
+    ``key`` holds the few numbers that CI compares against the baseline (an
+    order, a critical learning rate, a worst margin); ``summary`` is one line
+    a person reads in the summary table. ``key_tolerance`` optionally gives a
+    key its own comparison tolerance, ``{"order": {"rtol": 1e-3}}``, for
+    numbers that are not reproducible to the default ``rtol`` (Monte Carlo
+    estimates whose stream may change with a library version, iterative
+    eigensolvers); keys without an entry use ``theorycheck compare --rtol``.
+    ``warnings`` holds the distinct warnings the check emitted (overflow in a
+    diverging run, ill-conditioning), recorded by the runner instead of being
+    printed into the run's output.
+    ``settings`` records what the numbers were computed with; by convention
+    ``backend`` ("mpmath", "heyoka", "scipy"), ``digits`` (decimal digits
+    of working precision), ``quick`` and ``seed``.
+    """
+
+    claim_id: str
+    verdict: Verdict
+    summary: str
+    title: str = ""
+    source: str = ""
+    statement: str = ""
+    falsifier: str = ""
+    key: dict[str, Any] = field(default_factory=dict)
+    cases: list[Case] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    counterexample: dict[str, Any] | None = None
+    reason: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    key_tolerance: dict[str, dict[str, float]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_cases(cls, claim_id: str, cases: list[Case], summary: str, **kw: Any) -> "Evidence":
+        """Evidence whose verdict is the :func:`combine` of its cases."""
+        return cls(claim_id=claim_id, verdict=combine(c.verdict for c in cases), summary=summary, cases=cases, **kw)
+
+    def to_json(self) -> dict[str, Any]:
+        return jsonable(asdict(self))
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "Evidence":
+        d = dict(d)
+        d["verdict"] = Verdict(d["verdict"])
+        d["key"] = _floats(d.get("key", {}))
+        d["cases"] = [Case.from_dict(c) for c in d.get("cases", [])]
+        d["figures"] = [Figure.from_dict(f) for f in d.get("figures", [])]
+        d["elapsed_s"] = float(unjson_float(d.get("elapsed_s", 0.0)))
+        d["key_tolerance"] = {k: {n: float(unjson_float(t)) for n, t in v.items()}
+                              for k, v in (d.get("key_tolerance") or {}).items()}
+        return cls(**_known(cls, d))
+
+
+@dataclass
+class RunRecord:
+    """A whole run: environment, settings and the evidence of every claim."""
+
+    environment: dict[str, Any]
+    settings: dict[str, Any]
+    claims: list[Evidence]
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "environment": jsonable(self.environment),
+            "settings": jsonable(self.settings),
+            "claims": [e.to_json() for e in self.claims],
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "RunRecord":
+        """Build from a JSON document (not validated; :func:`load_run` validates)."""
+        return cls(
+            environment=dict(d.get("environment", {})),
+            settings=dict(d.get("settings", {})),
+            claims=[Evidence.from_json(c) for c in d["claims"]],
+            # loaded records are migrated in memory, so they save as the current version
+            schema_version=SCHEMA_VERSION,
+        )
+
+    def by_id(self) -> dict[str, Evidence]:
+        """The claims' evidence keyed by claim id."""
+        return {e.claim_id: e for e in self.claims}
+
+    def without_timings(self) -> "RunRecord":
+        """A copy with every ``elapsed_s`` set to 0: what a baseline stores (timings are never compared)."""
+        claims = [Evidence.from_json(e.to_json()) for e in self.claims]
+        for e in claims:
+            e.elapsed_s = 0.0
+        return RunRecord(environment=dict(self.environment), settings=dict(self.settings), claims=claims)
+
+
+def dumps(record: RunRecord) -> str:
+    """Deterministic JSON text of a run (sorted keys, no NaN literals, trailing newline)."""
+    return json.dumps(record.to_json(), indent=1, sort_keys=True, allow_nan=False) + "\n"
+
+
+def loads(text: str, what: str = "results file") -> RunRecord:
+    """Parse, validate (:mod:`theorycheck.reporting.schema`) and migrate a run; MalformedFileError says what is wrong."""
+    from theorycheck.core.errors import MalformedFileError
+    from theorycheck.reporting.schema import validate
+
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedFileError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+    validate(doc, what)
+    try:
+        return RunRecord.from_json(doc)
+    except (KeyError, TypeError, ValueError) as exc:  # schema should have caught it; keep the promise anyway
+        raise MalformedFileError(f"{what} does not match the evidence schema: {exc}.") from None
+
+
+def load_run(path: str | os.PathLike[str], what: str | None = None) -> RunRecord:
+    """Read a ``results.json`` or baseline file; see :func:`loads`."""
+    from theorycheck.core.errors import MalformedFileError
+
+    label = f"{what or 'results file'} {str(path)!r}"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MalformedFileError(f"{label} does not exist.") from None
+    except IsADirectoryError:
+        raise MalformedFileError(f"{label} is a directory; give the results.json inside it.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MalformedFileError(f"cannot read {label}: {exc}.") from None
+    return loads(text, label)
+
+
+def save_run(record: RunRecord, path: str | os.PathLike[str]) -> Path:
+    """Write ``record`` as JSON to ``path`` atomically (temporary file, then rename)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(dumps(record))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a baseline is for everyone to read
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p

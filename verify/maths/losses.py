@@ -1,0 +1,206 @@
+"""Analytic losses, defined once as sympy expressions, with exact derivatives.
+
+A :class:`Loss` is an expression in named variables. Its gradient g = ∇L,
+Hessian H = ∇²L and third-derivative contraction T(u, v)_k = Σ_ij ∂³L/∂θ_i∂θ_j∂θ_k u_i v_j
+are exact (symbolic); :meth:`Loss.gradient_flow` is the field θ̇ = −g that the
+rest of the pipeline (modified fields, integrators, order fits) starts from.
+
+The zoo (:data:`ZOO`) holds the built-in losses; :func:`parse_loss` accepts any
+user expression such as ``"a**2*b + cos(a) - b/3"``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Mapping, Sequence
+
+import sympy as sp
+
+from theorycheck.core.errors import InputError
+from theorycheck.maths.fields import Field
+
+_ALLOWED_FUNCS = {
+    name: getattr(sp, name)
+    for name in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "atan", "erf", "pi", "E")
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Loss:
+    """A scalar loss L(θ) over ordered named variables.
+
+    Parameters
+    ----------
+    name : str
+    expr : sympy.Expr
+    variables : tuple of sympy.Symbol, shape (d,)
+    description : str
+    """
+
+    name: str
+    expr: sp.Expr
+    variables: tuple[sp.Symbol, ...]
+    description: str = ""
+
+    @property
+    def dim(self) -> int:
+        return len(self.variables)
+
+    @cached_property
+    def gradient(self) -> sp.Matrix:
+        """g = ∇L, a d×1 sympy matrix."""
+        return sp.Matrix([sp.diff(self.expr, v) for v in self.variables])
+
+    @cached_property
+    def hessian(self) -> sp.Matrix:
+        """H = ∇²L, a d×d sympy matrix."""
+        return sp.hessian(self.expr, self.variables)
+
+    def third(self, u: Sequence[sp.Expr], v: Sequence[sp.Expr]) -> sp.Matrix:
+        """T(u, v) = Σ_ij ∂³L/∂θ_i∂θ_j∂θ_k u_i v_j, a d×1 matrix (= ∇_θ (uᵀ H v) at fixed u, v)."""
+        Hm = self.hessian
+        return sp.Matrix(
+            [sum(sp.diff(Hm[i, j], vk) * u[i] * v[j] for i in range(self.dim) for j in range(self.dim)) for vk in self.variables]
+        )
+
+    @cached_property
+    def _derivatives(self) -> dict[tuple[int, ...], sp.Expr]:
+        return {(0,) * self.dim: self.expr}
+
+    def derivative(self, alpha: Sequence[int]) -> sp.Expr:
+        """∂^α L for a multi-index α (one non-negative order per variable), exact and memoised.
+
+        Built from the memoised derivative one order lower, so the whole jet of
+        a loss up to order n costs one ``sympy.diff`` per multi-index.
+        """
+        alpha = tuple(int(a) for a in alpha)
+        if len(alpha) != self.dim or min(alpha) < 0:
+            raise ValueError(f"multi-index {alpha} does not fit a loss in {self.dim} variables")
+        memo = self._derivatives
+        if alpha not in memo:
+            i = max(j for j, a in enumerate(alpha) if a > 0)
+            lower = alpha[:i] + (alpha[i] - 1,) + alpha[i + 1:]
+            memo[alpha] = sp.diff(self.derivative(lower), self.variables[i])
+        return memo[alpha]
+
+    @cached_property
+    def polynomial_degree(self) -> int | None:
+        """Total degree if L is a polynomial in its variables, else ``None`` (derivatives above it vanish)."""
+        if not self.expr.is_polynomial(*self.variables):
+            return None
+        return int(sp.Poly(self.expr, *self.variables).total_degree())
+
+    def gradient_flow(self) -> Field:
+        """θ̇ = −∇L."""
+        return Field(self.variables, tuple(-c for c in self.gradient), name="flow")
+
+    def point(self, values: Mapping[str, float] | Sequence[float]) -> tuple[float, ...]:
+        """Validate a point given by name (``{"a": 0.7}``) or position; return it in variable order."""
+        names = [str(v) for v in self.variables]
+        if isinstance(values, Mapping):
+            unknown = sorted(set(values) - set(names))
+            if unknown:
+                raise InputError(f"unknown variable(s) {', '.join(unknown)}; the loss has {', '.join(names)}.")
+            missing = [n for n in names if n not in values]
+            if missing:
+                raise InputError(f"no value given for variable(s) {', '.join(missing)}.")
+            seq = [values[n] for n in names]
+        else:
+            seq = list(values)
+            if len(seq) != self.dim:
+                raise InputError(f"point has {len(seq)} coordinates, the loss has {self.dim} variables ({', '.join(names)}).")
+        out = []
+        for n, x in zip(names, seq):
+            try:
+                fx = float(x)
+            except (TypeError, ValueError):
+                raise InputError(f"value of `{n}` is not a number: {x!r}.") from None
+            if not math.isfinite(fx):
+                raise InputError(f"value of `{n}` must be finite, got {x!r}.")
+            out.append(x)
+        return tuple(out)
+
+
+def parse_loss(text: str, variables: Sequence[str] | None = None, name: str | None = None) -> Loss:
+    """Parse a user expression into a :class:`Loss`.
+
+    Variables are the free symbols of the expression, sorted by name unless
+    ``variables`` fixes the order. Only arithmetic and the functions in
+    ``_ALLOWED_FUNCS`` are accepted; anything else is an :class:`InputError`.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("the loss expression is empty.")
+    if re.search(r"__|\blambda\b|\bimport\b|;", text):
+        raise InputError(f"cannot parse loss expression {text!r}: only arithmetic and elementary functions are allowed.")
+    names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text)) - set(_ALLOWED_FUNCS)
+    # every identifier that is not an allowed function becomes a symbol, so an
+    # unknown function call `foo(a)` fails as "Symbol is not callable"
+    local = {n: sp.Symbol(n, real=True) for n in names}
+    local.update(_ALLOWED_FUNCS)
+    try:
+        expr = sp.sympify(text.replace("^", "**"), locals=local, rational=True)
+    except (sp.SympifyError, SyntaxError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"cannot parse loss expression {text!r}: {exc.__class__.__name__}.") from None
+    if not isinstance(expr, sp.Expr) or expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise InputError(f"loss expression {text!r} is not a finite scalar expression.")
+    free = sorted(expr.free_symbols, key=lambda s: s.name)
+    if variables is not None:
+        by_name = {s.name: s for s in free}
+        extra = sorted(set(by_name) - set(variables))
+        if extra:
+            raise InputError(f"loss uses variable(s) {', '.join(extra)} not among {', '.join(variables)}.")
+        order = tuple(by_name.get(v, sp.Symbol(v, real=True)) for v in variables)
+    else:
+        order = tuple(free)
+    if not order:
+        raise InputError(f"loss expression {text!r} has no variables.")
+    return Loss(name or text, expr, order, description=f"user loss {text}")
+
+
+def _loss(name: str, text: str, description: str, variables: Sequence[str]) -> Loss:
+    loss = parse_loss(text, variables=variables, name=name)
+    return Loss(loss.name, loss.expr, loss.variables, description)
+
+
+# The zoo: small analytic losses with different structure (polynomial,
+# exponential, trigonometric, compositional). Coefficients are rational so
+# that every backend sees the same exact function.
+ZOO: dict[str, Loss] = {
+    "quadratic": _loss("quadratic", "(3*a**2 + 2*a*b + b**2)/2", "convex quadratic ½θᵀAθ, A = [[3,1],[1,1]]", ["a", "b"]),
+    "rosenbrock": _loss("rosenbrock", "(1 - a)**2 + 5*(b - a**2)**2", "Rosenbrock with curvature 5", ["a", "b"]),
+    "logistic": _loss("logistic", "log(1 + exp(-(a + 2*b))) + log(1 + exp(a - b)) + (a**2 + b**2)/10",
+                      "two-sample logistic regression with L2 (samples (1, 2), (−1, 1): not orthogonal, so not separable)", ["a", "b"]),
+    "trig": _loss("trig", "sin(a)*cos(b) + (a**2 + b**2)/4", "trigonometric landscape with a quadratic wall", ["a", "b"]),
+    "tiny_net": _loss("tiny_net", "((b*tanh(a*1) - 1)**2 + (b*tanh(a*(-1)/2) + 1/2)**2)/4",
+                      "two-parameter net f(x) = b·tanh(a·x) on (1, 1), (−½, −½), square loss", ["a", "b"]),
+}
+
+# A default point per zoo loss: away from minima (so ‖g‖ is not tiny) and
+# where the GD step sizes of the ladders (h ≤ 1/8) are stable.
+ZOO_POINTS: dict[str, dict[str, float]] = {
+    "quadratic": {"a": 0.7, "b": -0.4},
+    "rosenbrock": {"a": 0.3, "b": 0.2},
+    "logistic": {"a": 0.7, "b": -0.4},
+    "trig": {"a": 0.7, "b": -0.4},
+    "tiny_net": {"a": 0.7, "b": 0.5},
+}
+
+
+def get_loss(name_or_expr: str) -> Loss:
+    """A zoo loss by name, or a user expression parsed with :func:`parse_loss`."""
+    if name_or_expr in ZOO:
+        return ZOO[name_or_expr]
+    return parse_loss(name_or_expr)
+
+
+def quadratic_loss(A: Sequence[Sequence[sp.Rational]] | sp.Matrix, name: str = "quadratic") -> Loss:
+    """L(θ) = ½ θᵀ A θ for a symmetric matrix A (entries kept exact)."""
+    A = sp.Matrix(A)
+    if A.shape[0] != A.shape[1] or A != A.T:
+        raise InputError("a quadratic loss needs a symmetric square matrix.")
+    xs = tuple(sp.Symbol(f"x{i}", real=True) for i in range(A.shape[0]))
+    v = sp.Matrix(xs)
+    return Loss(name, sp.expand((v.T * A * v)[0] / 2), xs, description=f"½θᵀAθ, A={A.tolist()}")

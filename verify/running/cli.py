@@ -1,0 +1,69 @@
+"""The ``theorycheck`` command line: one module per subcommand under ``theorycheck.running.commands``.
+
+Each command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``run(args) -> int``. A :class:`~theorycheck.core.errors.TheorycheckError` anywhere
+below becomes one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from theorycheck.core.errors import TheorycheckError
+
+COMMAND_MODULES: list[str] = [
+    "theorycheck.running.commands.list_",
+    "theorycheck.running.commands.show",
+    "theorycheck.running.commands.run",
+    "theorycheck.running.commands.compare",
+    "theorycheck.running.commands.baseline",
+    "theorycheck.running.commands.order",
+    "theorycheck.running.commands.stability",
+    "theorycheck.running.commands.flatness",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line (plus argparse's usage) and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"theorycheck: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="theorycheck", description="Numerical checks of optimisation-theory claims.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMAND_MODULES:
+        mod = importlib.import_module(name)
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``theorycheck`` console script and ``python -m verify``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except TheorycheckError as exc:
+        print(f"theorycheck: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("theorycheck: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away: not an error of ours; silence the flush at exit
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``theorycheck`` CLI, one module each (see ``theorycheck.running.cli``)."""

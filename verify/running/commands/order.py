@@ -1,0 +1,236 @@
+"""``theorycheck order``: the empirical order of GD against a chosen flow, on any loss.
+
+Example::
+
+    theorycheck order --loss "a**2*b + cos(a) - b/3" --at a=0.7,b=-0.4 --against modified:2 \\
+        --steps 1/8,1/16,1/32,1/64,1/128 --json
+
+Exit status: 0 PASS, 1 FAIL, 3 INCONCLUSIVE, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from fractions import Fraction
+from typing import Any, Sequence
+
+from theorycheck.core.errors import DivergenceError, InputError
+from theorycheck.numerics.integrate import BACKENDS
+
+NAME = "order"
+HELP = "Measure the local (or global) order of GD against flow, igr, modified:K or bernoulli:K."
+
+KINDS = ("local", "global")
+EXIT = {"PASS": 0, "FAIL": 1, "INCONCLUSIVE": 3}
+MIN_STEPS = 3
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--loss", required=True, metavar="EXPR",
+                   help="a zoo loss name (quadratic, rosenbrock, logistic, trig, tiny_net) or an expression in named variables")
+    p.add_argument("--at", metavar="a=0.7,b=-0.4",
+                   help="start point, one value per variable (exact decimals or fractions); default: the zoo point")
+    p.add_argument("--against", default="igr", metavar="FIELD",
+                   help="flow | igr | modified:K | bernoulli:K (default igr)")
+    p.add_argument("--steps", default="1/8,1/16,1/32,1/64,1/128", metavar="H1,H2,...",
+                   help=f"step-size ladder, at least {MIN_STEPS} positive steps (fractions or decimals)")
+    p.add_argument("--digits", type=str, default=None, metavar="D",
+                   help="working precision in significant digits (default: chosen from the smallest error)")
+    p.add_argument("--backend", default="heyoka", metavar="B", help="heyoka | mpmath | scipy (default heyoka)")
+    p.add_argument("--kind", default="local", metavar="K", help="local (one step) or global (fixed horizon)")
+    p.add_argument("--horizon", default="1", metavar="T", help="horizon T for --kind global; every step must divide it")
+    p.add_argument("--expected-order", default=None, metavar="P",
+                   help="override the theoretical order (default: K+2 local, K+1 global for modified:K; flow K=0, igr K=1)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+# --- validation (each returns the cleaned value or raises InputError naming the argument) ----------
+
+def _fraction(text: str, what: str) -> Fraction:
+    """An exact rational from ``0.7``, ``1/8`` or ``2e-3``; non-finite or non-numeric text is an InputError."""
+    t = text.strip()
+    try:
+        return Fraction(t)
+    except (ValueError, ZeroDivisionError):
+        pass
+    try:
+        v: float | None = float(t)
+    except ValueError:
+        v = None
+    if v is not None and not math.isfinite(v):
+        raise InputError(f"{what} must be finite, got {t!r}.")
+    raise InputError(f"{what} is not a number: {t!r}.")
+
+
+def parse_point(text: str) -> dict[str, Fraction]:
+    """``a=0.7,b=-0.4`` → {"a": 7/10, "b": -2/5} (exact)."""
+    out: dict[str, Fraction] = {}
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError(f"`--at`: expected NAME=VALUE, got {item!r}.")
+        if name in out:
+            raise InputError(f"`--at`: variable `{name}` given twice.")
+        out[name] = _fraction(value, f"`--at` value of `{name}`")
+    if not out:
+        raise InputError("`--at` is empty; give one NAME=VALUE per variable.")
+    return out
+
+
+def parse_steps(text: str) -> list[Fraction]:
+    """``1/8,1/16,...`` → distinct positive Fractions, largest first."""
+    steps = [_fraction(s, "`--steps` entry") for s in text.split(",") if s.strip()]
+    bad = [s for s in steps if s <= 0]
+    if bad:
+        raise InputError(f"`--steps` must all be positive, got {bad[0]}.")
+    steps = sorted(set(steps), reverse=True)
+    if len(steps) < MIN_STEPS:
+        raise InputError(f"`--steps` needs at least {MIN_STEPS} distinct step sizes to fit an order, got {len(steps)}.")
+    return steps
+
+
+def parse_digits(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        d = int(text)
+    except ValueError:
+        raise InputError(f"`--digits` must be an integer, got {text!r}.") from None
+    if d < 5:
+        raise InputError(f"`--digits` must be at least 5, got {d}.")
+    return d
+
+
+def _choice(value: str, allowed: tuple[str, ...], arg: str) -> str:
+    if value not in allowed:
+        raise InputError(f"`{arg}` must be one of {', '.join(allowed)}, got {value!r}.")
+    return value
+
+
+def check_defined(loss: Any, field: Any, theta0: Sequence[Fraction], h: Fraction) -> None:
+    """Raise InputError unless ∇L and the field are finite real numbers at θ₀ (e.g. log(a) at a = 0)."""
+    import mpmath
+
+    from theorycheck.maths.optimisers import as_mpf_vector
+
+    point = ", ".join(f"{v}={x}" for v, x in zip(loss.variables, theta0))
+    with mpmath.workdps(30):
+        th = as_mpf_vector(theta0)
+        for what, f, args in (("gradient of the loss", loss.gradient_flow(), 0), (f"field {field.name}", field, h)):
+            try:
+                vals = f.mpmath(th, mpmath.mpf(args.numerator) / args.denominator if isinstance(args, Fraction) else 0)
+                ok = all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in vals)
+            except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+                ok = False
+            if not ok:
+                raise InputError(f"the {what} is not a finite real number at {point}; choose another `--at`.")
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+def _study(kind: str, step: Any, field: Any, theta0: Sequence[Fraction], steps: list[Fraction], expected: float,
+           backend: str, digits: int | None, horizon: Fraction | None) -> Any:
+    from theorycheck.numerics.order import global_error_study, local_error_study
+
+    if kind == "local":
+        return local_error_study(step, field, theta0, steps, expected_order=expected, backend=backend, digits=digits)
+    return global_error_study(step, field, theta0, steps, horizon=horizon, expected_order=expected, backend=backend,
+                              digits=digits)
+
+
+def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """Validate the arguments, run the study; return (OrderStudy, description of the run)."""
+    from theorycheck.maths.losses import ZOO, ZOO_POINTS, get_loss
+    from theorycheck.maths.modified import against_field
+
+    backend = _choice(args.backend, BACKENDS, "--backend")
+    kind = _choice(args.kind, KINDS, "--kind")
+    loss = get_loss(args.loss)
+    if args.at is not None:
+        point = loss.point(parse_point(args.at))
+    elif args.loss in ZOO:
+        point = loss.point(ZOO_POINTS[args.loss])
+    else:
+        raise InputError(f"`--at` is required for a user expression; the loss has variables "
+                         f"{', '.join(map(str, loss.variables))}.")
+    theta0 = tuple(x if isinstance(x, Fraction) else Fraction(str(x)) for x in point)
+    field, local_order = against_field(loss, args.against)
+    steps = parse_steps(args.steps)
+    check_defined(loss, field, theta0, steps[0])
+    digits = parse_digits(args.digits)
+    expected = local_order if kind == "local" else local_order - 1
+    if args.expected_order is not None:
+        expected = float(_fraction(args.expected_order, "`--expected-order`"))
+    horizon = None
+    if kind == "global":
+        horizon = _fraction(args.horizon, "`--horizon`")
+        if horizon <= 0:
+            raise InputError(f"`--horizon` must be positive, got {args.horizon!r}.")
+        bad = [s for s in steps if (horizon / s).denominator != 1]
+        if bad:
+            raise InputError(f"`--horizon` {horizon} is not a whole number of steps of size {bad[0]}.")
+
+    from theorycheck.maths.optimisers import gd
+
+    try:
+        study = _study(kind, gd(loss), field, theta0, steps, expected, backend, digits, horizon)
+    except (ZeroDivisionError, OverflowError) as exc:
+        raise DivergenceError(f"GD or the flow of {field.name} left the loss's domain ({type(exc).__name__}); "
+                              "try smaller steps or another `--at`.") from None
+    info = {"loss": str(loss.expr), "variables": [str(v) for v in loss.variables],
+            "at": {str(v): str(x) for v, x in zip(loss.variables, theta0)}, "against": field.name, "kind": kind,
+            "horizon": None if horizon is None else str(horizon)}
+    return study, info
+
+
+def to_json(study: Any, info: dict[str, Any]) -> dict[str, Any]:
+    from theorycheck.core.evidence import jsonable
+
+    out = {
+        "order": study.order,
+        "order_ci": list(study.order_ci) if study.order_ci is not None else None,
+        "expected_order": study.expected_order,
+        "errors": [[float(h), float(e)] for h, e in zip(study.steps, study.errors)],
+        "verdict": str(study.verdict),
+        "reason": study.reason,
+        "digits": study.digits,
+        "backend": study.backend,
+        "local_slopes": list(study.local_slopes),
+        "resolved": list(study.resolved),
+        "floor": study.floor,
+        "tolerance": study.tolerance,
+        **info,
+    }
+    return jsonable(out)
+
+
+def table(study: Any, info: dict[str, Any]) -> str:
+    lines = [f"GD vs {info['against']} ({info['kind']} error) on L = {info['loss']} at "
+             + ", ".join(f"{k}={v}" for k, v in info["at"].items()),
+             f"{'h':>12}  {'error':>12}  {'slope':>7}"]
+    # local slopes join successive *resolved* points: slope k ends at the (k+1)-th resolved point
+    resolved_idx = [i for i, r in enumerate(study.resolved) if r]
+    slope_at = {i: s for i, s in zip(resolved_idx[1:], study.local_slopes)}
+    used = list(getattr(study, "used", [])) or [True] * len(study.steps)
+    for i, (h, e) in enumerate(zip(study.steps, study.errors)):
+        s = slope_at.get(i)
+        mark = ("  (at floor, not fitted)" if not study.resolved[i] else
+                "  (pre-asymptotic, not fitted)" if not used[i] else "")
+        lines.append(f"{float(h):>12.6g}  {float(e):>12.4e}  {'' if s is None else f'{s:7.3f}':>7}{mark}")
+    ci = f" [{study.order_ci[0]:.3f}, {study.order_ci[1]:.3f}]" if study.order_ci else ""
+    order = "n/a" if study.order is None else f"{study.order:.3f}"
+    lines.append(f"order {order}{ci}, expected {study.expected_order:g}: {study.verdict} "
+                 f"({study.reason}; {study.digits} digits, {study.backend})")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    study, info = measure(args)
+    if args.json:
+        print(json.dumps(to_json(study, info)))
+    else:
+        print(table(study, info))
+    return EXIT.get(str(study.verdict), 1)

@@ -1,0 +1,182 @@
+"""``theorycheck stability``: exact critical learning rate η*(B) of SGD and the published conditions.
+
+Examples::
+
+    theorycheck stability --features X.npy --batch 4 --sampling without --json
+    theorycheck stability --hessians H.npy --batch 1
+    theorycheck stability --features X.npy --sweep-batch 1,2,4,8 --out DIR
+
+The first form prints η*(B), the sharpness a, the non-uniformity s, GD's 2/λ_max and,
+for each published condition (all of the form "holds for η ≤ threshold"), its
+threshold, η*/threshold and whether it holds at η*. The sweep writes
+DIR/stability_sweep.json and DIR/stability_sweep.png (η*(B) against the bounds).
+Exit status: 0 done, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from theorycheck.core.errors import InputError
+
+NAME = "stability"
+HELP = "Critical learning rate η*(B) of SGD at a minimum, with the published stability conditions."
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--features", metavar="X.npy", help="features, shape (n, d): Hᵢ = xᵢxᵢᵀ (square loss)")
+    src.add_argument("--hessians", metavar="H.npy", help="per-sample Hessians, shape (n, d, d), each PSD")
+    p.add_argument("--batch", metavar="B", help="batch size, 1 ≤ B ≤ n")
+    p.add_argument("--sampling", default="with", metavar="S", help="with | without replacement (default with)")
+    p.add_argument("--sweep-batch", metavar="B1,B2,...", help="sweep η* over these batch sizes and draw a figure")
+    p.add_argument("--out", default="reports/stability", metavar="DIR", help="output directory of the sweep")
+    p.add_argument("--rtol", default="1e-8", metavar="R", help="relative accuracy of η* (default 1e-8)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+# --- input ------------------------------------------------------------------------------------------
+
+
+def load_array(path: str, arg: str) -> np.ndarray:
+    """Load a .npy array (no pickles); InputError naming ``arg`` otherwise."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"`{arg}` file {path!r} does not exist.")
+    if p.is_dir():
+        raise InputError(f"`{arg}` {path!r} is a directory, not a .npy file.")
+    try:
+        return np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InputError(f"`{arg}` file {path!r} is not a readable .npy array ({exc}).") from None
+
+
+def _int(text: str, arg: str) -> int:
+    try:
+        return int(text.strip())
+    except (ValueError, AttributeError):
+        raise InputError(f"`{arg}` must be an integer, got {text!r}.") from None
+
+
+def parse_batches(text: str, n: int) -> list[int]:
+    bs = [_int(t, "--sweep-batch") for t in text.split(",") if t.strip()]
+    if not bs:
+        raise InputError("`--sweep-batch` is empty; give batch sizes like 1,2,4,8.")
+    bad = [b for b in bs if not 1 <= b <= n]
+    if bad:
+        raise InputError(f"`--sweep-batch` entries must be between 1 and n = {n}, got {bad[0]}.")
+    return sorted(set(bs))
+
+
+def _rtol(text: str) -> float:
+    try:
+        r = float(text)
+    except ValueError:
+        raise InputError(f"`--rtol` must be a number, got {text!r}.") from None
+    if not 0 < r < 1e-2:
+        raise InputError(f"`--rtol` must be in (0, 1e-2), got {text!r}.")
+    return r
+
+
+def problem(args: argparse.Namespace):
+    from theorycheck.maths import stability as S
+
+    if args.features is not None:
+        return S.problem_from_features(load_array(args.features, "--features"), "--features")
+    return S.problem_from_hessians(load_array(args.hessians, "--hessians"), "--hessians")
+
+
+# --- the command ------------------------------------------------------------------------------------
+
+
+def analyse(P, batch: int, sampling: str, rtol: float) -> dict[str, Any]:
+    """η*(B) and every published condition at it, as a JSON-ready dict."""
+    from theorycheck.maths import stability as S
+
+    p = S.sampling_factor(P.n, batch, sampling)
+    eta = S.critical_rate(P, p, rtol)
+    a = S.sharpness(P)
+    conds = {}
+    for name, c in S.published_conditions(P, batch, sampling).items():
+        thr = float(c["threshold"])
+        ratio = 0.0 if math.isinf(thr) else (math.inf if thr == 0 else eta / thr)
+        conds[name] = {**c, "eta_star_over_threshold": ratio,
+                       "holds_at_eta_star": bool(math.isinf(eta) or eta <= thr * (1 + rtol))}
+    return {"n": P.n, "d": P.d, "rank": P.rank, "batch": batch, "sampling": sampling, "sampling_factor": p,
+            "eta_star": eta, "sharpness": a, "non_uniformity": S.non_uniformity(P),
+            "gd_threshold": math.inf if a == 0 else 2 / a, "conditions": conds, "rtol": rtol}
+
+
+def sweep(P, batches: list[int], sampling: str, rtol: float, out: str) -> dict[str, Any]:
+    """η*(B) for each B with every threshold; writes JSON and PNG under ``out`` (written whole, then renamed)."""
+    from theorycheck.core.evidence import Figure, Series, jsonable
+    from theorycheck.reporting.figures import render_png
+
+    rows = [analyse(P, B, sampling, rtol) for B in batches]
+    names = list(rows[0]["conditions"])
+    series = [Series("η*(B) (exact)", batches, [r["eta_star"] for r in rows], "line")]
+    for k in names:
+        kind = rows[0]["conditions"][k]["kind"]
+        series.append(Series(f"{k} ({kind})", batches, [r["conditions"][k]["threshold"] for r in rows], "dashed"))
+    fig = Figure("curve", f"η*(B) against the published thresholds ({sampling} replacement, n={P.n}, d={P.d})",
+                 "batch size B", "learning rate η", xscale="log", yscale="log", series=series)
+    doc = jsonable({"batches": batches, "sampling": sampling, "rows": rows})
+    d = Path(out)
+    d.mkdir(parents=True, exist_ok=True)
+    for name, data in (("stability_sweep.json", (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode()),
+                       ("stability_sweep.png", render_png(fig))):
+        tmp = d / f".{name}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, d / name)
+    doc["files"] = [str(d / "stability_sweep.json"), str(d / "stability_sweep.png")]
+    return doc
+
+
+def _table(res: dict[str, Any]) -> str:
+    lines = [f"n={res['n']} d={res['d']} (rank {res['rank']}), B={res['batch']} {res['sampling']} replacement "
+             f"(p = {res['sampling_factor']:.6g})",
+             f"eta_star       {res['eta_star']:.12g}",
+             f"gd_threshold   {res['gd_threshold']:.12g}",
+             f"sharpness      {res['sharpness']:.12g}",
+             f"non_uniformity {res['non_uniformity']:.12g}",
+             f"{'condition':<24} {'kind':<10} {'threshold':>14} {'eta*/thr':>10}  holds at eta*"]
+    for k, c in res["conditions"].items():
+        lines.append(f"{k:<24} {c['kind']:<10} {c['threshold']:>14.8g} {c['eta_star_over_threshold']:>10.6f}  "
+                     f"{'yes' if c['holds_at_eta_star'] else 'NO'}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from theorycheck.maths import stability as S
+    from theorycheck.core.evidence import jsonable
+
+    if args.sampling not in S.SAMPLINGS:
+        raise InputError(f"`--sampling` must be one of {', '.join(S.SAMPLINGS)}, got {args.sampling!r}.")
+    rtol = _rtol(args.rtol)
+    if args.batch is None and args.sweep_batch is None:
+        raise InputError("give `--batch B` or `--sweep-batch B1,B2,...`.")
+    if args.batch is not None and args.sweep_batch is not None:
+        raise InputError("give either `--batch` or `--sweep-batch`, not both.")
+    P = problem(args)
+    if args.sweep_batch is not None:
+        doc = sweep(P, parse_batches(args.sweep_batch, P.n), args.sampling, rtol, args.out)
+        if args.json:
+            print(json.dumps(doc, allow_nan=False))
+        else:
+            for r in doc["rows"]:
+                print(f"B={r['batch']:<5d} eta_star={r['eta_star']:.10g}")
+            print(f"wrote {doc['files'][0]} and {doc['files'][1]}")
+        return 0
+    batch = _int(args.batch, "--batch")
+    if not 1 <= batch <= P.n:
+        raise InputError(f"`--batch` must be between 1 and n = {P.n}, got {batch}.")
+    res = analyse(P, batch, args.sampling, rtol)
+    print(json.dumps(jsonable(res), allow_nan=False) if args.json else _table(res))
+    return 0

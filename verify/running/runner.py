@@ -1,0 +1,118 @@
+"""Run a list of claims into a :class:`~theorycheck.core.evidence.RunRecord`.
+
+A claim that raises is recorded as ERROR with its message and the run goes on:
+one broken check must not hide the evidence of the others. Claims are the unit
+of parallelism: they are mapped over the executor named by ``ctx.executor``
+(:mod:`theorycheck.running.executors`); a worker that dies takes only its claim down, as
+ERROR evidence.
+"""
+
+from __future__ import annotations
+
+import traceback
+import warnings
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from theorycheck.claims import Claim, RunContext
+from theorycheck.reporting.environment import describe
+from theorycheck.core.evidence import Evidence, RunRecord, Verdict
+from theorycheck.running.executors import Executor, Outcome, get_executor
+from theorycheck.properties.runner import reproducible_hypothesis
+
+
+def error_evidence(claim: Claim, message: str, summary: str) -> Evidence:
+    """ERROR evidence for ``claim`` carrying ``message`` (the exception, or why the worker failed)."""
+    return Evidence(
+        claim_id=claim.id,
+        verdict=Verdict.ERROR,
+        summary=summary,
+        title=claim.title,
+        source=claim.source,
+        statement=claim.statement,
+        falsifier=claim.falsifier,
+        reason=message,
+    )
+
+
+#: At most this many distinct warnings are kept per claim.
+MAX_WARNINGS = 20
+
+
+def run_one(claim: Claim, ctx: RunContext) -> Evidence:
+    """Run one claim; an exception becomes ERROR evidence carrying its message.
+
+    Warnings the check emits are recorded in ``Evidence.warnings`` (distinct
+    messages, with the place they came from) instead of being printed: the run's
+    output stays clean and the report shows them next to the numbers they
+    concern.
+    """
+    with warnings.catch_warnings(record=True) as caught, reproducible_hypothesis():
+        warnings.simplefilter("always")
+        try:
+            ev = claim.run(ctx)
+        except Exception as exc:  # noqa: BLE001 - recorded, not swallowed
+            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            ev = error_evidence(claim, tb, f"check raised {type(exc).__name__}")
+    seen: list[str] = []
+    for w in caught:
+        msg = f"{w.category.__name__}: {w.message} ({Path(w.filename).name}:{w.lineno})"
+        if msg not in seen:
+            seen.append(msg)
+    ev.warnings = list(ev.warnings) + seen[:MAX_WARNINGS]
+    return ev
+
+
+class _RunOne:
+    """``run_one`` with the context bound, picklable for process and Dask workers."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+
+    def __call__(self, claim: Claim) -> Evidence:
+        return run_one(claim, self.ctx)
+
+
+def precision() -> dict[str, object]:
+    """The default float type of the run; each claim records its own working precision in its settings."""
+    fi = np.finfo(np.float64)
+    return {"default_float": "float64", "eps": float(fi.eps), "mantissa_bits": int(fi.nmant) + 1}
+
+
+def run_claims(
+    claims: Sequence[Claim],
+    ctx: RunContext,
+    progress: bool | None = None,
+    on_done: Callable[[Evidence], None] | None = None,
+    executor: Executor | None = None,
+) -> RunRecord:
+    """Run ``claims`` on ``executor`` (default: the one ``ctx`` names) and collect their evidence in order.
+
+    The progress bar is drawn only when stderr is a terminal (``progress=None``)
+    or when asked; ``on_done`` sees each claim's evidence as it finishes.
+    """
+    claims = list(claims)
+
+    def done(i: int, o: Outcome) -> None:
+        if on_done:
+            on_done(_evidence(claims[i], o))
+
+    if executor is None:
+        with get_executor(ctx.executor, ctx.scheduler) as ex:
+            outcomes = ex.map_outcomes(_RunOne(ctx), claims, desc="claims", progress=progress, on_result=done)
+    else:
+        outcomes = executor.map_outcomes(_RunOne(ctx), claims, desc="claims", progress=progress, on_result=done)
+    results = [_evidence(c, o) for c, o in zip(claims, outcomes)]
+    settings = {"quick": ctx.quick, "seed": ctx.seed, "executor": ctx.executor}
+    env = describe()
+    env["precision"] = precision()
+    return RunRecord(environment=env, settings=settings, claims=results)
+
+
+def _evidence(claim: Claim, o: Outcome) -> Evidence:
+    if o.ok:
+        return o.value
+    # run_one never raises, so this is the executor failing (worker killed, unpicklable claim)
+    return error_evidence(claim, o.error or "worker failed", "worker failed")
