@@ -1,4 +1,4 @@
-"""Benchmarks for the implicit-regularisation area (issue 7).
+"""Benchmarks for the implicit-regularisation claims.
 
 Run: ``.venv/bin/python benchmarks/bench_implicit.py [--claims]``. Each line is
 a ratio against a baseline measured in the same run (never an absolute
@@ -35,12 +35,12 @@ def _time(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def bench_sgd_mean() -> None:
-    from theorycheck.maths import sgd_modified as SM
+    from theorycheck.maths import sgd_modified
 
-    b = SM.Batches(SM.random_samples(5, 1), SM.consecutive_partition(5, 1))
+    b = sgd_modified.Batches(sgd_modified.random_samples(5, 1), sgd_modified.consecutive_partition(5, 1))
     th, T = [mpmath.mpf("0.7"), mpmath.mpf("0.5")], mpmath.mpf("0.25")
-    fast = SM.sgd_epoch_mean_map(b)
-    maps = [SM.sgd_epoch_map(b, o) for o in itertools.permutations(range(5))]
+    fast = sgd_modified.sgd_epoch_mean_map(b)
+    maps = [sgd_modified.sgd_epoch_map(b, o) for o in itertools.permutations(range(5))]
     fast(th, T)  # compile the batch gradients before timing
     t_fast = _time(lambda: fast(th, T), 1)
     t_brute = _time(lambda: [f(th, T) for f in maps], 1)
@@ -48,28 +48,32 @@ def bench_sgd_mean() -> None:
           f"speed-up ×{t_brute / t_fast:.2f}")
 
 
-def bench_hessian() -> None:
-    from theorycheck.numerics import experiments as IP
+def _network() -> tuple:
+    from theorycheck.maths.datasets import regression_task
+    from theorycheck.maths.networks import Architecture
 
     rng = np.random.default_rng(0)
-    task = IP.regression_task(rng)
-    net = IP.TanhNet(2, 16)
-    theta = net.init(rng)
+    task = regression_task(rng)
+    net = Architecture(2, 16)
+    return rng, task, net, net.init(rng, bias_scale=0.1)
+
+
+def bench_hessian() -> None:
+    from autograd import hessian
+
+    rng, task, net, theta = _network()
     t_cs = _time(lambda: net.hessian(theta, task.X, task.y))
-    t_ad = _time(lambda: net.hessian_autograd(theta, task.X, task.y), 1)
+    t_ad = _time(lambda: hessian(net.autograd_loss(task.X, task.y))(theta), 1)
     print(f"Hessian P={net.n_params}: complex step {t_cs * 1e3:.1f} ms, autograd {t_ad * 1e3:.1f} ms, "
           f"speed-up ×{t_ad / t_cs:.1f}")
 
 
 def bench_perturbation() -> None:
-    from theorycheck.numerics import experiments as IP
+    from theorycheck.numerics.experiments import perturbation_increase
 
-    rng = np.random.default_rng(0)
-    task = IP.regression_task(rng)
-    net = IP.TanhNet(2, 16)
-    theta = net.init(rng)
+    rng, task, net, theta = _network()
     eps = rng.standard_normal((200, net.n_params))
-    t_vec = _time(lambda: IP.perturbation_increase(net, theta, task.X, task.y, 0.02, 200, np.random.default_rng(1)))
+    t_vec = _time(lambda: perturbation_increase(net, theta, task.X, task.y, 0.02, 200, np.random.default_rng(1)))
     t_loop = _time(lambda: [net.loss(theta + 0.02 * e, task.X, task.y) + net.loss(theta - 0.02 * e, task.X, task.y)
                             for e in eps])
     print(f"noise MC, 200 antithetic pairs: batched {t_vec * 1e3:.1f} ms, loop {t_loop * 1e3:.1f} ms, "

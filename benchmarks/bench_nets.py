@@ -17,7 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
-from theorycheck.maths import networks as N  # noqa: E402
+from theorycheck.maths import networks  # noqa: E402
+from theorycheck.numerics.eigen import lambda_max  # noqa: E402
 
 
 def _time(f, repeat: int = 3):
@@ -29,32 +30,32 @@ def _time(f, repeat: int = 3):
     return best, out
 
 
-def exact_trace_from_per_sample(net: N.TwoLayerNet, X: np.ndarray, y: np.ndarray) -> float:
-    G = N.per_sample_gradients(net, X)  # (n, p)
-    return float(np.einsum("ij,ij->", G, G) / len(y)) + N.trace_hessian(net, X, y).residual
+def exact_trace_from_per_sample(net: networks.TwoLayerNet, X: np.ndarray, y: np.ndarray) -> float:
+    G = networks.per_sample_gradients(net, X)  # (n, p)
+    return float(np.einsum("ij,ij->", G, G) / len(y)) + networks.trace_hessian(net, X, y).residual
 
 
 def main() -> None:
     rng = np.random.default_rng(0)
     d, m, n = 48, 200, 1000  # p = m(d + 2) = 10 000
-    net = N.init_net(d, m, seed=0)
+    net = networks.init_net(d, m, seed=0)
     X = rng.standard_normal((n, d))
     y = rng.standard_normal(n)
     t_big, tr_big = _time(lambda: exact_trace_from_per_sample(net, X, y))
-    t_closed, tr_closed = _time(lambda: N.trace_hessian(net, X, y).total)
+    t_closed, tr_closed = _time(lambda: networks.trace_hessian(net, X, y).total)
     print(f"scale: p={net.n_params}, n={n}: exact Tr H via per-sample gradients {t_big:.3f} s "
           f"(closed-form norms {t_closed:.4f} s, agree to {abs(tr_big - tr_closed) / abs(tr_closed):.1e}); target < 10 s")
 
     d, m, n = 8, 40, 200  # p = 400: the full Hessian fits
-    net = N.init_net(d, m, seed=1)
+    net = networks.init_net(d, m, seed=1)
     X = rng.standard_normal((n, d))
     y = rng.standard_normal(n)
     t_ps, tr_ps = _time(lambda: exact_trace_from_per_sample(net, X, y))
-    t_full, H = _time(lambda: N.hessian_exact(net, X, y), repeat=1)
+    t_full, H = _time(lambda: networks.hessian_exact(net, X, y), repeat=1)
     tr_full = float(np.trace(H))
     print(f"compare: p={net.n_params}, n={n}: per-sample {t_ps:.4f} s, full autograd Hessian {t_full:.3f} s, "
           f"ratio {t_full / t_ps:.0f}x; relative difference {abs(tr_ps - tr_full) / abs(tr_full):.1e}")
-    t_lz, lam = _time(lambda: N.lambda_max(N.hessian_operator(net, X, y)), repeat=1)
+    t_lz, lam = _time(lambda: lambda_max(networks.hessian_operator(net, X, y)), repeat=1)
     print(f"λ_max by Lanczos on HVPs {t_lz:.3f} s vs dense eigvalsh of the full Hessian: "
           f"{abs(lam - np.linalg.eigvalsh(H)[-1]) / abs(lam):.1e} relative difference")
 

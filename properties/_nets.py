@@ -10,9 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from theorycheck.core.errors import InputError
-from theorycheck.maths.networks import ACTIVATIONS, TwoLayerNet
-
-SMOOTH_ACTIVATIONS = tuple(k for k, v in ACTIVATIONS.items() if v.smooth)
+from theorycheck.maths.networks import ACTIVATIONS, SMOOTH_ACTIVATIONS, TwoLayerNet, init_net
 
 
 def _value(draw: st.DrawFn, x):
@@ -25,16 +23,13 @@ def two_layer_nets(draw: st.DrawFn, dim: int | st.SearchStrategy[int] = st.integ
                    activation: str | st.SearchStrategy[str] = st.sampled_from(SMOOTH_ACTIVATIONS),
                    bias: bool | st.SearchStrategy[bool] = st.booleans(),
                    scale: float | st.SearchStrategy[float] = st.floats(0.2, 3.0)) -> TwoLayerNet:
-    """A :class:`~theorycheck.maths.networks.TwoLayerNet` with Gaussian weights: W ~ N(0, s²/d), b ~ N(0, s²/4), a ~ N(0, 1/m)."""
+    """A :class:`~theorycheck.maths.networks.TwoLayerNet` drawn by :func:`~theorycheck.maths.networks.init_net`:
+    W ~ N(0, s²/d), b ~ N(0, s²/4), a ~ N(0, 1/m), from a drawn seed."""
     d, m = _value(draw, dim), _value(draw, width)
     act, has_bias, s = _value(draw, activation), _value(draw, bias), _value(draw, scale)
     if act not in ACTIVATIONS:
         raise InputError(f"activation={act!r}; expected one of {', '.join(ACTIVATIONS)}.")
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    W = rng.standard_normal((m, d)) * s / np.sqrt(d)
-    b = rng.standard_normal(m) * s / 2 if has_bias else np.zeros(m)
-    a = rng.standard_normal(m) / np.sqrt(m)
-    return TwoLayerNet(W, b, a, act, has_bias)
+    return init_net(d, m, seed=draw(st.integers(0, 2**32 - 1)), activation=act, bias=has_bias, scale=s)
 
 
 @st.composite

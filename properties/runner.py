@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, seed as hseed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from theorycheck.core.evidence import Case, Evidence, Verdict, combine, jsonable
+from theorycheck.core.evidence import Case, Verdict, combine, jsonable
 
 T = TypeVar("T")
 
@@ -101,12 +101,31 @@ class PropertyOutcome:
         with_margin = [c for c in self.cases if c.margin is not None]
         return min(with_margin, key=lambda c: c.margin) if with_margin else None
 
+    def all_cases(self) -> list[Case]:
+        """The generated cases and the shrunk counterexample's case, each once.
+
+        Hypothesis replays the minimal failing example at the end; when that is
+        an example already generated, its case is not listed a second time.
+        """
+        cases = list(self.cases)
+        if self.counterexample is not None:
+            ce = self.counterexample[1]
+            if not any(c.name == ce.name and c.measured == ce.measured for c in cases):
+                cases.append(ce)
+        return cases
+
     def counterexample_json(self, describe: Callable[[Any], Any] = lambda x: x) -> dict[str, Any] | None:
+        """The shrunk counterexample as JSON (see :func:`counterexample_json`), or None."""
         if self.counterexample is None:
             return None
         x, case = self.counterexample
-        return {"example": jsonable(describe(x)), "case": case.name, "measured": jsonable(case.measured),
-                "expected": jsonable(case.expected), "note": case.note}
+        return counterexample_json(describe(x), case)
+
+
+def counterexample_json(example: Any, case: Case) -> dict[str, Any]:
+    """A counterexample as JSON: the instance, and the name, numbers and note of the case it failed."""
+    return {"example": jsonable(example), "case": case.name, "measured": jsonable(case.measured),
+            "expected": jsonable(case.expected), "note": case.note}
 
 
 def check_property(
@@ -156,11 +175,4 @@ def check_property(
     )
 
 
-def outcome_evidence(outcome: PropertyOutcome, summary: str, describe: Callable[[Any], Any] = lambda x: x,
-                     **kw: Any) -> Evidence:
-    """Evidence for a claim made of one property outcome (cases, verdict, counterexample)."""
-    cases = list(outcome.cases)
-    if outcome.counterexample is not None:
-        cases.append(outcome.counterexample[1])
-    return Evidence(claim_id="", verdict=outcome.verdict, summary=summary, cases=cases,
-                    counterexample=outcome.counterexample_json(describe), **kw)
+__all__ = ["PropertyOutcome", "check_property", "counterexample_json", "reproducible_hypothesis"]

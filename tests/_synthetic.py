@@ -9,10 +9,13 @@ toy claims.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from theorycheck.claims import Claim, RunContext
-from theorycheck.core.evidence import Case, Evidence, Figure, RunRecord, Series, Verdict
+from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict
+from theorycheck.reporting.record import RunRecord
 from theorycheck.running.executors import parallel_map
 
 
@@ -73,7 +76,7 @@ def bound_evidence() -> Evidence:
 
 def inconclusive_evidence() -> Evidence:
     return Evidence(claim_id="synthetic-floor", verdict=Verdict.INCONCLUSIVE, summary="errors at precision floor",
-                    title="Order at the floor", source="DESIGN.md", statement="e(h) ~ h^4",
+                    title="Order at the floor", source="toy, Eq. (4)", statement="e(h) ~ h^4",
                     falsifier="slope below 3.9", reason="smallest error 1e-49 is below 10 ulps of 50 digits",
                     key={"order": "nan"})
 
@@ -100,6 +103,7 @@ def _mc_mean(item: tuple[int, int]) -> float:
     return float(np.random.default_rng(seed).standard_normal(n).mean())
 
 
+@dataclass(frozen=True, kw_only=True)
 class ToyMonteCarlo(Claim):
     """A claim whose numbers depend only on ctx.seed, with an inner parallel sweep."""
 
@@ -108,12 +112,10 @@ class ToyMonteCarlo(Claim):
     source = "toy, Eq. (1)"
     statement = "|mean| <= 4/sqrt(n)"
     falsifier = "|mean| > 4/sqrt(n)"
+    n: int = 2000
+    k: int = 6
 
-    def __init__(self, n: int = 2000, k: int = 6, name: str = "toy-mc") -> None:
-        self.n, self.k = n, k
-        self.id = name  # type: ignore[misc]
-
-    def _run_impl(self, ctx: RunContext) -> Evidence:
+    def evaluate(self, ctx: RunContext) -> Evidence:
         seeds = [(ctx.seed * 1000 + i, self.n) for i in range(self.k)]
         means = parallel_map(_mc_mean, seeds, ctx)
         bound = 4 / np.sqrt(self.n)
@@ -123,6 +125,13 @@ class ToyMonteCarlo(Claim):
                                    key={"max_abs_mean": max(map(abs, means))})
 
 
+@dataclass(frozen=True, kw_only=True)
+class ToyMonteCarloSmall(ToyMonteCarlo):
+    id = "toy-mc-2"
+    n: int = 500
+    k: int = 3
+
+
 class ToyRaises(Claim):
     id = "toy-raises"
     title = "A check that breaks"
@@ -130,30 +139,28 @@ class ToyRaises(Claim):
     statement = "never evaluated"
     falsifier = "n/a"
 
-    def _run_impl(self, ctx: RunContext) -> Evidence:
+    def evaluate(self, ctx: RunContext) -> Evidence:
         raise ZeroDivisionError("division by zero in toy check")
 
 
+@dataclass(frozen=True, kw_only=True)
 class ToyPass(Claim):
     id = "toy-pass"
     title = "One equals one"
     source = "toy, Eq. (2)"
     statement = "1 == 1"
     falsifier = "1 != 1"
+    value: float = 1.0
 
-    def __init__(self, value: float = 1.0) -> None:
-        self.value = value
-
-    def _run_impl(self, ctx: RunContext) -> Evidence:
+    def evaluate(self, ctx: RunContext) -> Evidence:
         v = Verdict.PASS if self.value == 1.0 else Verdict.FAIL
         return Evidence("", v, f"value = {self.value}", key={"value": self.value})
 
 
+@dataclass(frozen=True, kw_only=True)
 class ToyFail(ToyPass):
     """A published claim the numbers contradict: a finding, not a bug."""
 
     id = "toy-fail"
     title = "One equals two"
-
-    def __init__(self) -> None:
-        super().__init__(value=2.0)
+    value: float = 2.0

@@ -1,6 +1,40 @@
 """theorycheck: numerical, high-precision checks of deep-learning optimisation theory.
 
-Data flows one way: loss -> field -> integrator -> measurement -> evidence -> report.
+Layers, each a subpackage, with imports pointing one way (the direction data flows):
+
+==============  ==========================================================================
+``core``        the vocabulary every layer shares: errors, verdicts, cases, figures, evidence
+``maths``       losses, fields, optimiser maps, modified equations, stability operators, networks
+``numerics``    integrators, order studies, eigenvalues and traces, thresholds, training, statistics
+``properties``  Hypothesis strategies and property runs (``theorycheck.properties.strategies``)
+``claims``      the registry, the claim kinds, one module per body of theory
+``reporting``   the run record and its schema, baseline comparison, Markdown/HTML reports
+``running``     the runner, executors, the ``theorycheck`` command line and the pytest plugin
+==============  ==========================================================================
+
+Everything loads on first use: ``import theorycheck`` is cheap, and
+``theorycheck.maths.modified`` (say) imports sympy only when touched.
+
+Quick start::
+
+    >>> import theorycheck
+    >>> claim = theorycheck.get("stability.closed-form")
+    >>> evidence = claim.run(theorycheck.RunContext(quick=True))  # doctest: +SKIP
+    >>> evidence.verdict  # doctest: +SKIP
+    <Verdict.PASS: 'PASS'>
 """
 
-__version__ = "0.1.0"
+import lazy_loader as lazy
+
+__version__ = "0.2.0"
+
+__getattr__, __dir__, __all__ = lazy.attach(
+    __name__,
+    submodules=["claims", "core", "maths", "numerics", "properties", "reporting", "running"],
+    submod_attrs={
+        "claims": ["Claim", "RunContext", "all_claims", "get", "register"],
+        "core.evidence": ["Case", "Evidence", "Figure", "Series", "Verdict"],
+        "core.errors": ["TheorycheckError"],
+    },
+)
+__all__ = [*__all__, "__version__"]

@@ -1,1 +1,8 @@
-"""maths"""
+"""Mathematics: losses, fields, optimiser maps, modified equations, stability operators, networks.
+
+The submodules load on first use (``theorycheck.maths.constants`` …), so that importing the package is cheap.
+"""
+
+import lazy_loader as lazy
+
+__getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=['constants', 'datasets', 'fields', 'gradient_field', 'jets', 'lie', 'losses', 'modified', 'momentum', 'networks', 'numbers', 'optimisers', 'sampling', 'sgd_modified', 'stability'])

@@ -86,6 +86,30 @@ class Field:
         return [to_heyoka(sp.sympify(c), table, prec) for c in self.components]
 
 
+def expressions_equal(a: Sequence[sp.Expr], b: Sequence[sp.Expr]) -> bool:
+    """Exact equality of two lists of sympy expressions (the components of two fields).
+
+    ``expand`` decides most cases; what it leaves is first evaluated at three
+    rational points with 50 digits (a nonzero value proves inequality, and
+    ``simplify`` on a true mismatch of tanh expressions can take minutes), and
+    only a numerically-zero difference goes to ``simplify``.
+    """
+    for x, y in zip(a, b):
+        d = sp.expand(x - y)
+        if d == 0:
+            continue
+        syms = sorted(d.free_symbols, key=str)
+        for pt in ((sp.Rational(3, 7), sp.Rational(-2, 5), sp.Rational(1, 3)),
+                   (sp.Rational(5, 4), sp.Rational(1, 9), sp.Rational(2, 3)),
+                   (sp.Rational(-1, 6), sp.Rational(7, 8), sp.Rational(1, 5))):
+            val = d.subs({s: pt[i % 3] for i, s in enumerate(syms)}).evalf(50)
+            if abs(val) > sp.Float("1e-30"):
+                return False
+        if sp.simplify(d) != 0:
+            return False
+    return True
+
+
 def _hy_number(x: sp.Expr, prec: int | None) -> Any:
     import heyoka as hy
 
@@ -157,3 +181,6 @@ _HY_FUNCS = {
     "erf": "erf",
     "sigmoid": "sigmoid",
 }
+
+
+__all__ = ["Field", "H", "expressions_equal", "to_heyoka"]

@@ -1,4 +1,4 @@
-"""The derivative-free route to modified equations: h·f̃ = log(1 + Δ), and heavy-ball momentum.
+"""The derivative-free route to modified equations: h·f̃ = log(1 + Δ) on an optimiser's orbit.
 
 For a near-identity step map Φ_h, the modified field f̃ is defined by
 Φ_h^* = exp(h L_f̃) on functions (Lie series: u∘φ_t = exp(t L_f) u). Taking the
@@ -10,54 +10,22 @@ logarithm and applying it to the coordinate functions gives, with
 
 Δ^k θ = O(h^k), so keeping K terms gives f̃(θ) up to O(h^K) from K steps of
 the optimiser and nothing else: no derivatives, no symbolic algebra
-(:func:`log_series_field`). This is the design brief's "derivative-free
-route"; it cross-checks the Taylor-matched field of ``theorycheck.maths.modified``.
-
-Heavy-ball momentum θ_{n+1} = θ_n − h∇L(θ_n) + β(θ_n − θ_{n−1}) (the same
-θ-sequence as v ← βv + ∇L, θ ← θ − hv) is not a near-identity map on (θ, v):
-the velocity decays by β per step. Its iterates approach an attracting
-invariant ("slow") manifold on which θ_{n+1} = Ψ_h(θ_n) for a near-identity
-Ψ_h (Kovachki & Stuart, JMLR 22, 2021, Sec. 3; Cattaneo & Shigida,
-arXiv:2509.08483, 2025). *What we claim and measure is the modified equation
-of Ψ_h, i.e. of the θ-component on that manifold* — transients from an
-arbitrary (θ₀, v₀) decay like βⁿ and are not described by any flow.
-
-Its modified field follows from the two-step form with θ_n = y(nh),
-y(t ± h) = exp(±h L_F) y:
-
-    Σ_{m≥1} (h^m/m!) (1 + β(−1)^m) L_F^{m−1} F = −h g,
-    F₀ = −g/(1−β),  F_n = −1/(1−β) Σ_{m=2}^{n+1} (1 + β(−1)^m)/m! [h^{n+1−m}] L_F^{m−1} F,
-
-(the underlying one-step method of a two-step scheme; Hairer, Lubich &
-Wanner, GNI, ch. XV.2). In particular F₁ = −(1+β)/(2(1−β)³) H g, i.e.
-
-    ẏ = −(1/(1−β)) ∇[ L + h(1+β)/(4(1−β)²) ‖∇L‖² ],
-
-whose regulariser is (1+β)/(1−β) times that of GD with the effective rate
-h/(1−β) — the factor of Ghosh, Lyu, Zhang & Wang (ICLR 2023,
-arXiv:2302.00849, abstract and main theorem; theorem number not verified).
-β = 0 must reproduce GD's Taylor-matched terms exactly.
+(:func:`log_series_field`). It works for any optimiser map, and cross-checks
+the Taylor-matched field of :mod:`theorycheck.maths.modified`.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import mpmath
 import sympy as sp
 
 from theorycheck.core.errors import InputError
-from theorycheck.maths.fields import H, Field
-from theorycheck.maths.losses import Loss
-
-StepMap = Callable[[Sequence[Any], Any], list]
+from theorycheck.maths.optimisers import StepMap
 
 
-# --------------------------------------------------------------------------
-# log(1 + Δ) on an orbit
-# --------------------------------------------------------------------------
 def log_series_coefficients(terms: int) -> list[Any]:
     """(−1)^{k+1}/k for k = 1..terms (the coefficients of log(1 + x))."""
     return [sp.Rational((-1) ** (k + 1), k) for k in range(1, terms + 1)]
@@ -102,206 +70,4 @@ def log_series_field(step: StepMap, theta: Sequence[Any], h: Any, terms: int,
     return log_series_from_orbit(orbit(step, theta, h, terms), h, terms, coefficients)
 
 
-# --------------------------------------------------------------------------
-# heavy-ball momentum
-# --------------------------------------------------------------------------
-def _lie(u: list[sp.Expr], F: list[sp.Expr], xs: Sequence[sp.Symbol]) -> list[sp.Expr]:
-    return [sum(sp.diff(ui, x) * Fj for x, Fj in zip(xs, F)) for ui in u]
-
-
-def heavy_ball_terms(loss: Loss, beta: Any, k: int) -> list[list[sp.Expr]]:
-    """[F₀, …, F_k] of heavy-ball's modified field on the slow manifold (module docstring recursion).
-
-    ``beta`` may be a number (kept exact if rational) or a sympy symbol.
-    """
-    if not 0 <= k <= 4:
-        raise InputError(f"order must be between 0 and 4, got {k!r}.")
-    return [list(t) for t in _hb_terms(loss, sp.nsimplify(beta), k)]
-
-
-@lru_cache(maxsize=None)
-def _hb_terms(loss: Loss, beta: sp.Expr, k: int) -> tuple[tuple[sp.Expr, ...], ...]:
-    xs, d = loss.variables, loss.dim
-    g = list(loss.gradient)
-    F: list[list[sp.Expr]] = [[-gi / (1 - beta) for gi in g]]
-    memo: dict[tuple[int, int], list[sp.Expr]] = {}
-
-    def power(m: int, j: int) -> list[sp.Expr]:
-        # [h^j] L_F^m F, needs F_0..F_j only
-        if m == 0:
-            return F[j]
-        if (m, j) not in memo:
-            acc = [sp.S.Zero] * d
-            for a in range(j + 1):
-                acc = [x + y for x, y in zip(acc, _lie(power(m - 1, a), F[j - a], xs))]
-            memo[(m, j)] = acc
-        return memo[(m, j)]
-
-    for n in range(1, k + 1):
-        Fn = [sp.S.Zero] * d
-        for m in range(2, n + 2):
-            c = (1 + beta * (-1) ** m) / sp.factorial(m)
-            Fn = [x + c * y for x, y in zip(Fn, power(m - 1, n + 1 - m))]
-        F.append([sp.together(-x / (1 - beta)) for x in Fn])
-    return tuple(tuple(t) for t in F)
-
-
-def heavy_ball_field(loss: Loss, beta: Any, order: int = 1) -> Field:
-    """Σ_{j≤order} h^j F_j for heavy ball with momentum β (cached per loss/β/order)."""
-    return _hb_field(loss, sp.nsimplify(beta), int(order))
-
-
-@lru_cache(maxsize=None)
-def _hb_field(loss: Loss, beta: sp.Expr, order: int) -> Field:
-    terms = heavy_ball_terms(loss, beta, order)
-    comps = tuple(sp.Add(*[H**j * t[i] for j, t in enumerate(terms)]) for i in range(loss.dim))
-    return Field(loss.variables, comps, name=f"heavy-ball(beta={beta}):{order}", meta={"beta": str(beta), "order": order})
-
-
-GHOSH_FACTOR = "(1+beta)/(1-beta)"
-
-
-def ghosh_field(loss: Loss, beta: Any, factor: Any | None = None) -> Field:
-    """The first-order closed form ẏ = −(1/(1−β))∇[L + κ·h/(4(1−β))‖∇L‖²], κ = (1+β)/(1−β) (Ghosh et al. 2023).
-
-    κ is the published amplification of GD's implicit regulariser (GD with the
-    effective rate h/(1−β) has κ = 1); ``factor`` replaces κ for mutants.
-    """
-    b = sp.nsimplify(beta)
-    kappa = (1 + b) / (1 - b) if factor is None else sp.nsimplify(factor)
-    g = loss.gradient
-    reg = kappa * H / (4 * (1 - b)) * sum(gi**2 for gi in g)
-    comps = tuple(-(gi + sp.diff(reg, x)) / (1 - b) for gi, x in zip(g, loss.variables))
-    return Field(loss.variables, comps, name=f"ghosh(beta={b}, kappa={kappa})", meta={"beta": str(b), "kappa": str(kappa)})
-
-
-def transient_steps(beta: float, digits: int) -> int:
-    """Steps after which the fast mode βⁿ has decayed below 10^{−digits}."""
-    b = float(beta)
-    if not 0 < b < 1:
-        raise InputError(f"`beta` must lie in (0, 1), got {beta!r}.")
-    return int(math.ceil(digits * math.log(10) / -math.log(b))) + 2
-
-
-@lru_cache(maxsize=64)
-def _mp_grad(loss: Loss) -> Callable[..., Any]:
-    return sp.lambdify(loss.variables, list(loss.gradient), modules="mpmath", cse=True)
-
-
-def heavy_ball_orbit(loss: Loss, beta: Any, theta0: Sequence[Any], h: Any, n: int,
-                     digits: int | None = None) -> list[list[Any]]:
-    """θ₀, θ₁, …, θ_n of heavy ball *on the slow manifold through θ₀* (mpmath at ``digits``).
-
-    Found by shooting: Newton (mpmath.findroot) on the start point θ_s of a run
-    from (θ_s, v = −h∇L(θ_s)/(1−β)) that reaches θ₀ after N = :func:`transient_steps`
-    steps, so the fast mode left at θ₀ is below 10^{−digits}; then n more steps.
-    The start lies a time ≈ N·h/(1−β) upstream of θ₀, so keep N·h of order one
-    (the map θ_s ↦ θ₀ contracts like e^{−λNh/(1−β)} and Newton must invert it).
-    ``digits=None`` uses the caller's precision (``mpmath.mp.dps``).
-
-    The manifold exists (real, attracting) only while the θ-recursion's
-    characteristic roots are real, i.e. h·λ < (1 − √β)² for every Hessian
-    eigenvalue λ along the way (:func:`slow_manifold_limit`); beyond it the
-    iterates spiral and no real modified flow describes them.
-    """
-    grad = _mp_grad(loss)
-    digits = int(mpmath.mp.dps) if digits is None else int(digits)
-    with mpmath.workdps(digits + 10):
-        b = mpmath.mpf(sp.nsimplify(beta).p) / sp.nsimplify(beta).q if sp.nsimplify(beta).is_Rational else mpmath.mpf(beta)
-        hh = _to_mp(h)
-        th0 = [_to_mp(x) for x in theta0]
-        N = transient_steps(float(b), digits + 5)
-
-        def run(start: list[Any], steps: int) -> list[list[Any]]:
-            # start with the leading slow velocity −h g/(1−β): the fast mode starts at O(h²), not O(h)
-            cur = list(start)
-            prev = [c + hh * gi / (1 - b) for c, gi in zip(cur, grad(*cur))]
-            path = [cur]
-            for _ in range(steps):
-                g = grad(*cur)
-                nxt = [c - hh * gi + b * (c - p) for c, gi, p in zip(cur, g, prev)]
-                prev, cur = cur, nxt
-                path.append(cur)
-            return path
-
-        def miss(*start: Any) -> list[Any]:
-            end = run(list(start), N)[-1]
-            return [e - t for e, t in zip(end, th0)]
-
-        start = _newton(miss, th0, N, hh, b, grad, digits)
-        path = run(start, N + n)
-        tail = path[N:]
-        # the shooting residual is part of the error budget: report it through the first point
-        return [list(p) for p in tail]
-
-
-def _newton(miss: Callable[..., list[Any]], th0: list[Any], N: int, h: Any, b: Any,
-            grad: Callable[..., Any], digits: int, max_iter: int = 40) -> list[Any]:
-    """Solve miss(θ_s) = 0 by Newton with a forward-difference Jacobian (step 10^{−(dps/2)}) and step halving.
-
-    The first guess is θ₀ minus the drift of a run started at θ₀ (a fixed-point step).
-    """
-    d = len(th0)
-    # first guess: undo the forward drift of a run started at θ₀ itself (forward runs only:
-    # walking upstream by gradient ascent blows up on non-convex losses such as Rosenbrock)
-    drift = miss(*th0)
-    x = [t - r for t, r in zip(th0, drift)]
-    tol = mpmath.mpf(10) ** (-digits - 3)
-    eps = mpmath.mpf(10) ** (-(mpmath.mp.dps // 2))
-    r = miss(*x)
-    J = None
-    for it in range(max_iter):
-        nr = mpmath.norm(mpmath.matrix(r))
-        if nr < tol:
-            return x
-        if it < 2 or it % 4 == 0:
-            # Shamanskii variant: the Jacobian barely changes once near the root, so reuse it
-            J = mpmath.matrix(d, d)
-            for j in range(d):
-                xp = list(x)
-                xp[j] += eps
-                rp = miss(*xp)
-                for i in range(d):
-                    J[i, j] = (rp[i] - r[i]) / eps
-        dx = mpmath.lu_solve(J, mpmath.matrix(r))
-        lam = mpmath.mpf(1)
-        while True:
-            xn = [xi - lam * dx[i] for i, xi in enumerate(x)]
-            rn = miss(*xn)
-            if mpmath.norm(mpmath.matrix(rn)) < nr or lam < mpmath.mpf(2) ** -20:
-                break
-            lam /= 2
-        x, r = xn, rn
-    raise InputError(f"could not place θ₀ on the heavy-ball slow manifold (residual {mpmath.nstr(nr, 3)}); "
-                     "use a smaller h or fewer digits (N·h must stay of order one).")
-
-
-def slow_manifold_limit(beta: Any) -> float:
-    """(1 − √β)²: the largest h·λ for which z² − (1 + β − hλ)z + β has real roots (a real slow mode)."""
-    return (1.0 - math.sqrt(float(beta))) ** 2
-
-
-def heavy_ball_slow_map(loss: Loss, beta: Any, digits: int | None = None) -> StepMap:
-    """Ψ_h: θ ↦ the next heavy-ball iterate on the slow manifold through θ (a StepMap)."""
-    cache: dict[tuple[str, ...], list[Any]] = {}
-
-    def step(theta: Sequence[Any], h: Any) -> list[Any]:
-        # the shooting is the expensive part; studies against several fields share it
-        key = (str(mpmath.mp.dps), str(h), *map(str, theta))
-        if key not in cache:
-            if len(cache) > 256:
-                cache.clear()
-            cache[key] = heavy_ball_orbit(loss, beta, theta, h, 1, digits)[1]
-        return list(cache[key])
-
-    return step
-
-
-def _to_mp(x: Any) -> Any:
-    from fractions import Fraction
-
-    if isinstance(x, Fraction):
-        return mpmath.mpf(x.numerator) / x.denominator
-    if isinstance(x, sp.Rational):
-        return mpmath.mpf(int(x.p)) / int(x.q)
-    return mpmath.mpf(x)
+__all__ = ["forward_differences", "log_series_coefficients", "log_series_field", "log_series_from_orbit", "orbit"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 from typing import Mapping, Sequence
 
@@ -21,6 +22,7 @@ import sympy as sp
 
 from theorycheck.core.errors import InputError
 from theorycheck.maths.fields import Field
+from theorycheck.maths.numbers import as_fraction
 
 _ALLOWED_FUNCS = {
     name: getattr(sp, name)
@@ -92,6 +94,17 @@ class Loss:
         if not self.expr.is_polynomial(*self.variables):
             return None
         return int(sp.Poly(self.expr, *self.variables).total_degree())
+
+    @cached_property
+    def _hessian_float(self):
+        return sp.lambdify(self.variables, self.hessian, modules="numpy")
+
+    def curvature(self, point: Sequence[float]) -> float:
+        """λ_max of |∇²L(θ)| (the largest absolute Hessian eigenvalue) at ``point``, in float64."""
+        import numpy as np
+
+        Hm = np.asarray(self._hessian_float(*[float(x) for x in point]), dtype=float).reshape(self.dim, self.dim)
+        return float(np.max(np.abs(np.linalg.eigvalsh((Hm + Hm.T) / 2))))
 
     def gradient_flow(self) -> Field:
         """θ̇ = −∇L."""
@@ -189,6 +202,11 @@ ZOO_POINTS: dict[str, dict[str, float]] = {
 }
 
 
+def exact_point(loss: Loss, values: Mapping[str, float] | Sequence[float]) -> tuple[Fraction, ...]:
+    """A point of ``loss`` as exact rationals (0.7 → 7/10), validated by :meth:`Loss.point`."""
+    return tuple(as_fraction(v, str(name)) for name, v in zip(loss.variables, loss.point(values)))
+
+
 def get_loss(name_or_expr: str) -> Loss:
     """A zoo loss by name, or a user expression parsed with :func:`parse_loss`."""
     if name_or_expr in ZOO:
@@ -204,3 +222,6 @@ def quadratic_loss(A: Sequence[Sequence[sp.Rational]] | sp.Matrix, name: str = "
     xs = tuple(sp.Symbol(f"x{i}", real=True) for i in range(A.shape[0]))
     v = sp.Matrix(xs)
     return Loss(name, sp.expand((v.T * A * v)[0] / 2), xs, description=f"½θᵀAθ, A={A.tolist()}")
+
+
+__all__ = ["Loss", "ZOO", "ZOO_POINTS", "exact_point", "get_loss", "parse_loss", "quadratic_loss"]

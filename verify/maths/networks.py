@@ -1,40 +1,46 @@
-"""Two-layer networks f(x) = Σⱼ aⱼ σ(wⱼ·x + bⱼ): derivatives, curvature and training.
+"""Two-layer networks f(x) = Σⱼ aⱼ σ(wⱼ·x + bⱼ): the one network model, its derivatives and its bounds.
 
-Everything the network claims need, in float64:
+Square loss L(θ) = (1/2n) Σ (f(xᵢ) − yᵢ)². With z = Wx + b, h = σ(z) and
+δ = a ⊙ σ′(z) = ∂f/∂z, the per-sample derivatives are, in closed form and
+vectorised over samples,
 
-* per-sample parameter gradients ∇_θ f(xᵢ) and input gradients ∇ₓ f(xᵢ) in
-  closed form, vectorised over samples. With z = Wx + b, h = σ(z) and
-  δ = a ⊙ σ′(z) = ∂f/∂z:  ∂f/∂a = h,  ∂f/∂b = δ,  ∂f/∂W = δ xᵀ,  ∇ₓ f = Wᵀ δ
-  (the multiplicative structure of the first layer, Ma & Ying, NeurIPS 2021, Sec. 2);
-* the loss L(θ) = (1/2n) Σ (f(xᵢ) − yᵢ)², its Hessian H exactly (autograd, small
-  nets), Hessian-vector products (autograd, any size), Tr(H) exactly in closed form
-  and by Hutchinson with a confidence interval, λ_max(H) by Lanczos (``eigsh``) on a
-  :class:`~scipy.sparse.linalg.LinearOperator` of HVPs;
-* training by GD or SGD to interpolation, with an honest ``interpolated`` flag.
+    ∂f/∂a = h,   ∂f/∂b = δ,   ∂f/∂W = δ xᵀ,   ∇ₓ f = Wᵀ δ,
 
-Closed forms are cross-checked against autograd in ``tests/test_nets.py``; autograd
-is the independent route, the closed forms are the fast one.
+the multiplicative structure of the first layer (Ma & Ying, NeurIPS 2021,
+Sec. 2): ‖∇ₓf‖ ≤ ‖W‖₂‖δ‖ = ‖W‖₂‖∇_W f‖_F/‖x‖.
 
-Exact trace (no approximation anywhere)::
+Exact trace, no approximation anywhere::
 
     Tr H = (1/n) Σᵢ ‖∇_θ fᵢ‖² + (1/n) Σᵢ rᵢ Tr ∇²_θ fᵢ,   rᵢ = fᵢ − yᵢ,
     ‖∇_θ fᵢ‖² = ‖δᵢ‖² (‖xᵢ‖² + β) + ‖hᵢ‖²,   Tr ∇²_θ fᵢ = Σⱼ aⱼ σ″(zᵢⱼ) (‖xᵢ‖² + β),
 
 with β = 1 when the biases are trained and 0 otherwise. The first sum is the
 Gauss–Newton trace; the second vanishes at interpolation.
+
+Two views of the same model:
+
+* :class:`TwoLayerNet`, one parameter point (W, b, a), for the per-sample
+  quantities above;
+* :class:`Architecture` (input dimension, width, activation, bias), the same
+  formulas as functions of a flat parameter vector θ = [W.ravel(), b, a]
+  (b omitted without bias): loss, gradient, complex-step Hessian-vector products
+  and batched losses, for training loops that take thousands of steps.
+
+autograd is the reference for derivatives (:func:`hessian_exact`,
+:func:`hessian_operator`, :meth:`Architecture.autograd_loss`); the closed forms
+and the complex-step derivatives are the fast routes, and the tests hold each
+of them to autograd.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import autograd.numpy as anp
 import numpy as np
 from autograd import grad, hessian
-from scipy import stats
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from theorycheck.core.errors import InputError
 
@@ -99,43 +105,193 @@ ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation("tanh", anp.tanh, _tanh_d1, _tanh_d2, 4.0 / (3.0 * math.sqrt(3.0))),
     # softplus″ = s(1−s) ≤ 1/4
     "softplus": Activation("softplus", lambda z: anp.logaddexp(0.0, z), _sigmoid, _softplus_d2, 0.25),
-    # sup|σ″| = k/2, attained at z = 0 (checked on a dense grid in tests/test_nets.py)
+    # sup|σ″| = k/2, attained at z = 0 (checked on a dense grid in the tests)
     "gelu": Activation("gelu", lambda z: z * _sigmoid(_GELU_K * z), _gelu_d1, _gelu_d2, _GELU_K / 2),
     "relu": Activation("relu", lambda z: anp.maximum(z, 0.0), lambda z: (z > 0).astype(float),
                        lambda z: np.zeros_like(z), None),
 }
 
+#: Activations with a bounded second derivative (every bound that uses σ″ needs one).
+SMOOTH_ACTIVATIONS = tuple(k for k, v in ACTIVATIONS.items() if v.smooth)
+
 
 def get_activation(name: str) -> Activation:
+    """The activation called ``name``, or :class:`InputError` listing the known ones."""
     try:
         return ACTIVATIONS[name]
     except KeyError:
         raise InputError(f"`activation` must be one of {', '.join(ACTIVATIONS)}, got {name!r}.") from None
 
 
-# --------------------------------------------------------------------------- the network
+# --------------------------------------------------------------------------- the model as a function of θ
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The shape of a two-layer net, and its loss as a function of the flat parameter vector θ.
+
+    Parameters
+    ----------
+    dim : int
+        Input dimension d.
+    width : int
+        Hidden units m.
+    activation : str
+        A key of :data:`ACTIVATIONS`.
+    bias : bool
+        Whether the first-layer biases b are trained (part of θ).
+
+    θ is ``[W.ravel(), b, a]`` (``[W.ravel(), a]`` without bias), shape (P,),
+    P = m(d + 1 + bias). Every method also accepts a complex θ (no conjugation
+    anywhere), which is what the complex-step derivatives use.
+    """
+
+    dim: int
+    width: int
+    activation: str = "tanh"
+    bias: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.dim, bool) or not isinstance(self.dim, (int, np.integer)) or self.dim < 1:
+            raise InputError(f"`dim` must be a positive integer, got {self.dim!r}.")
+        if isinstance(self.width, bool) or not isinstance(self.width, (int, np.integer)) or self.width < 1:
+            raise InputError(f"`width` must be a positive integer, got {self.width!r}.")
+        get_activation(self.activation)
+
+    @property
+    def n_params(self) -> int:
+        return self.width * (self.dim + 1 + int(self.bias))
+
+    @property
+    def act(self) -> Activation:
+        return ACTIVATIONS[self.activation]
+
+    def split(self, theta: Any) -> tuple[Any, Any, Any]:
+        """(W, b, a) from θ (b is 0.0 without bias); works on autograd boxes too."""
+        m, d = self.width, self.dim
+        k = m * d
+        W = anp.reshape(theta[:k], (m, d))
+        if self.bias:
+            return W, theta[k:k + m], theta[k + m:]
+        return W, 0.0, theta[k:]
+
+    def net(self, theta: np.ndarray) -> "TwoLayerNet":
+        """The :class:`TwoLayerNet` at θ."""
+        W, b, a = self.split(np.asarray(theta, dtype=float))
+        return TwoLayerNet(W, b if self.bias else None, a, self.activation, self.bias)
+
+    def init(self, seed: int | np.random.Generator = 0, scale: float = 1.0, bias_scale: float | None = None
+             ) -> np.ndarray:
+        """Random θ: W ~ N(0, scale²/d), b ~ N(0, bias_scale²) (default scale/2), a ~ N(0, 1/m).
+
+        ``seed`` may be a Generator, which is then advanced (W first, then b, then a).
+        """
+        rng = np.random.default_rng(seed)
+        m, d = self.width, self.dim
+        W = rng.standard_normal((m, d)) * scale / math.sqrt(d)
+        parts = [W.ravel()]
+        if self.bias:
+            parts.append(rng.standard_normal(m) * (scale / 2 if bias_scale is None else bias_scale))
+        parts.append(rng.standard_normal(m) / math.sqrt(m))
+        return np.concatenate(parts)
+
+    def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """f(X; θ), shape (n,)."""
+        W, b, a = self.split(theta)
+        return self.act.fn(X @ W.T + b) @ a
+
+    def loss(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+        """L(θ) = (1/2n) Σ (f(xᵢ) − yᵢ)²."""
+        r = self.predict(theta, X) - y
+        return 0.5 * float(r @ r) / len(y)
+
+    def _backward(self, theta: Any, X: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+        W, b, a = self.split(theta)
+        z = X @ W.T + b
+        h = self.act.fn(z)
+        res = h @ a - y
+        delta = (res[:, None] * a) * self.act.d1(z)
+        parts = [(delta.T @ X).ravel()] + ([delta.sum(0)] if self.bias else []) + [h.T @ res]
+        return res, np.concatenate(parts) / len(y)
+
+    def gradient(self, theta: Any, X: np.ndarray, y: np.ndarray) -> Any:
+        """∇L(θ) = (1/n) Σ rᵢ ∇_θ fᵢ by backpropagation, shape (P,)."""
+        return self._backward(theta, X, y)[1]
+
+    def loss_and_gradient(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """(L(θ), ∇L(θ)) from one forward and one backward pass."""
+        res, g = self._backward(theta, X, y)
+        return 0.5 * float(res @ res) / len(y), g
+
+    def hvp(self, theta: np.ndarray, v: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """H(θ)v = Im ∇L(θ + iεv)/ε, ε = 1e-100: the complex-step derivative of the analytic gradient.
+
+        Exact to rounding for a real-analytic loss (no subtractive cancellation;
+        Squire & Trapp, SIAM Review 40, 1998); the tests hold it to autograd.
+        """
+        eps = 1e-100
+        return self.gradient(theta + 1j * eps * np.asarray(v, dtype=float), X, y).imag / eps
+
+    def hessian(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """∇²L(θ), shape (P, P): complex-step columns H eⱼ, symmetrised (fast for P ≲ 100)."""
+        eps = 1e-100
+        cols = [self.gradient(theta + 1j * eps * e, X, y).imag / eps for e in np.eye(len(theta))]
+        Hm = np.array(cols)
+        return 0.5 * (Hm + Hm.T)
+
+    def losses(self, thetas: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """L at many parameter vectors at once: ``thetas`` shape (S, P) → shape (S,)."""
+        m, d = self.width, self.dim
+        k = m * d
+        W = thetas[:, :k].reshape(-1, m, d)
+        b = thetas[:, k:k + m] if self.bias else np.zeros((len(thetas), m))
+        a = thetas[:, k + m:] if self.bias else thetas[:, k:]
+        r = np.einsum("snk,sk->sn", self.act.fn(np.einsum("nd,skd->snk", X, W) + b[:, None, :]), a) - y
+        return (r * r).sum(1) / (2 * len(y))
+
+    def autograd_loss(self, X: np.ndarray, y: np.ndarray) -> Callable[[Any], Any]:
+        """θ ↦ L(θ) written with ``autograd.numpy``: the reference route for every derivative."""
+        fn = self.act.fn
+
+        def L(theta: Any) -> Any:
+            W, b, a = self.split(theta)
+            r = anp.dot(fn(anp.dot(X, W.T) + b), a) - y
+            return 0.5 * anp.mean(r * r)
+
+        return L
+
+    def autograd_output(self) -> Callable[[Any, Any], Any]:
+        """θ, x ↦ f(x; θ) for a single input, differentiable by autograd in both arguments."""
+        fn = self.act.fn
+
+        def f(theta: Any, x: Any) -> Any:
+            W, b, a = self.split(theta)
+            return anp.dot(fn(anp.dot(W, x) + b), a)
+
+        return f
+
+
+# --------------------------------------------------------------------------- one parameter point
 
 
 @dataclass(frozen=True, eq=False)
 class TwoLayerNet:
-    """f(x) = Σⱼ aⱼ σ(wⱼ·x + bⱼ).
+    """f(x) = Σⱼ aⱼ σ(wⱼ·x + bⱼ) at one parameter point.
 
     Parameters
     ----------
     W : ndarray, shape (m, d)
-    b : ndarray, shape (m,)
+    b : ndarray, shape (m,) or None
         Fixed at zero and excluded from θ when ``bias`` is False.
     a : ndarray, shape (m,)
     activation : str
         A key of :data:`ACTIVATIONS`.
     bias : bool
         Whether b is a trained parameter.
-
-    θ is flattened as ``[W.ravel(), b, a]`` (``[W.ravel(), a]`` without bias).
     """
 
     W: np.ndarray
-    b: np.ndarray
+    b: np.ndarray | None
     a: np.ndarray
     activation: str = "tanh"
     bias: bool = True
@@ -167,20 +323,24 @@ class TwoLayerNet:
 
     @property
     def n_params(self) -> int:
-        return self.width * (self.dim + 1 + int(self.bias))
+        return self.architecture.n_params
 
     @property
     def act(self) -> Activation:
         return ACTIVATIONS[self.activation]
 
     @property
+    def architecture(self) -> Architecture:
+        return Architecture(self.dim, self.width, self.activation, self.bias)
+
+    @property
     def theta(self) -> np.ndarray:
+        """The flat parameter vector, in the order of :class:`Architecture`."""
         parts = [self.W.ravel()] + ([self.b] if self.bias else []) + [self.a]
         return np.concatenate(parts)
 
     def with_theta(self, theta: np.ndarray) -> "TwoLayerNet":
-        W, b, a = unflatten(theta, self.width, self.dim, self.bias)
-        return TwoLayerNet(W, b, a, self.activation, self.bias)
+        return self.architecture.net(theta)
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         """f(X), shape (n,)."""
@@ -190,35 +350,29 @@ class TwoLayerNet:
         return {"W": self.W.tolist(), "b": self.b.tolist(), "a": self.a.tolist(),
                 "activation": self.activation, "bias": self.bias}
 
-
-def unflatten(theta: np.ndarray, m: int, d: int, bias: bool = True):
-    """Split a flat θ into (W, b, a); works on autograd boxes too."""
-    k = m * d
-    W = anp.reshape(theta[:k], (m, d))
-    if bias:
-        return W, theta[k:k + m], theta[k + m:k + 2 * m]
-    return W, anp.zeros(m), theta[k:k + m]
+    @classmethod
+    def from_json(cls, d: dict) -> "TwoLayerNet":
+        """Inverse of :meth:`to_json`."""
+        return cls(np.array(d["W"], dtype=float), np.array(d["b"], dtype=float), np.array(d["a"], dtype=float),
+                   d.get("activation", "tanh"), bool(d.get("bias", True)))
 
 
-def init_net(dim: int, width: int, seed: int = 0, activation: str = "tanh", bias: bool = True,
-             scale: float = 1.0) -> TwoLayerNet:
-    """A random net: W ~ N(0, scale²/d), b ~ N(0, scale²/4), a ~ N(0, 1/m) (mean-field-ish output scale)."""
-    if width < 1:
-        raise InputError(f"`width` must be a positive integer, got {width}.")
-    if dim < 1:
-        raise InputError(f"`dim` must be a positive integer, got {dim}.")
-    rng = np.random.default_rng(seed)
-    W = rng.standard_normal((width, dim)) * scale / math.sqrt(dim)
-    b = rng.standard_normal(width) * scale / 2 if bias else np.zeros(width)
-    a = rng.standard_normal(width) / math.sqrt(width)
-    return TwoLayerNet(W, b, a, activation, bias)
+def init_net(dim: int, width: int, seed: int | np.random.Generator = 0, activation: str = "tanh",
+             bias: bool = True, scale: float = 1.0, bias_scale: float | None = None) -> TwoLayerNet:
+    """A random net (see :meth:`Architecture.init`): W ~ N(0, scale²/d), b ~ N(0, (scale/2)²), a ~ N(0, 1/m)."""
+    arch = Architecture(dim, width, activation, bias)
+    return arch.net(arch.init(seed, scale, bias_scale))
 
 
 # --------------------------------------------------------------------------- data validation
 
 
-def validate_data(X: np.ndarray, y: np.ndarray | None = None, dim: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return float64 copies of (X, y) or raise :class:`InputError` naming the rule broken."""
+def validate_data(X: np.ndarray, y: np.ndarray | None = None, dim: int | None = None
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return float64 copies of (X, y) or raise :class:`InputError` naming the rule broken.
+
+    X has shape (n, d), y shape (n,) (or (n, 1)); both finite.
+    """
     X = np.asarray(X)
     if X.dtype.kind not in "fiu":
         raise InputError(f"features must be a numeric array, got dtype {X.dtype}.")
@@ -271,7 +425,7 @@ def input_gradients(net: TwoLayerNet, X: np.ndarray) -> np.ndarray:
 
 
 def per_sample_gradients(net: TwoLayerNet, X: np.ndarray) -> np.ndarray:
-    """∇_θ f(xᵢ) as rows, shape (n, p), in the order of :attr:`TwoLayerNet.theta`."""
+    """∇_θ f(xᵢ) as rows, shape (n, P), in the order of :attr:`TwoLayerNet.theta`."""
     P = pieces(net, X)
     n = X.shape[0]
     gW = (P.delta[:, :, None] * X[:, None, :]).reshape(n, -1)
@@ -297,7 +451,7 @@ class GradNorms:
 
 
 def gradient_norms(net: TwoLayerNet, X: np.ndarray) -> GradNorms:
-    """Per-sample gradient block norms without forming the (n, p) matrix."""
+    """Per-sample gradient block norms without forming the (n, P) matrix."""
     P = pieces(net, X)
     dsq = np.einsum("ij,ij->i", P.delta, P.delta)
     return GradNorms(W=dsq * P.xsq, b=dsq if net.bias else np.zeros_like(dsq), a=np.einsum("ij,ij->i", P.h, P.h))
@@ -307,15 +461,6 @@ def loss(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> float:
     """L = (1/2n) Σ (f(xᵢ) − yᵢ)²."""
     r = net(X) - y
     return 0.5 * float(r @ r) / len(y)
-
-
-def loss_gradient(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """∇_θ L = (1/n) Σ rᵢ ∇_θ fᵢ, flat shape (p,), in closed form."""
-    P = pieces(net, X)
-    r = (P.f - y) / len(y)
-    rd = r[:, None] * P.delta
-    parts = [(rd.T @ X).ravel()] + ([rd.sum(0)] if net.bias else []) + [P.h.T @ r]
-    return np.concatenate(parts)
 
 
 @dataclass
@@ -341,340 +486,163 @@ def trace_hessian(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> TraceParts:
     return TraceParts(gauss_newton=float(gn.mean()), residual=float((r * tr_d2f).mean()))
 
 
-# --------------------------------------------------------------------------- autograd route
-
-
-def _autograd_loss(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> Callable:
-    m, d, bias, fn = net.width, net.dim, net.bias, net.act.fn
-
-    def L(theta):
-        W, b, a = unflatten(theta, m, d, bias)
-        r = anp.dot(fn(anp.dot(X, W.T) + b), a) - y
-        return 0.5 * anp.mean(r * r)
-
-    return L
-
-
-def autograd_output(net: TwoLayerNet) -> Callable:
-    """θ, x ↦ f(x; θ) for a single input, differentiable by autograd in both arguments."""
-    m, d, bias, fn = net.width, net.dim, net.bias, net.act.fn
-
-    def f(theta, x):
-        W, b, a = unflatten(theta, m, d, bias)
-        return anp.dot(fn(anp.dot(W, x) + b), a)
-
-    return f
+# --------------------------------------------------------------------------- autograd: the reference route
 
 
 def hessian_exact(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The full p×p Hessian of L by autograd. Memory p²; meant for p ≲ 2000."""
-    H = hessian(_autograd_loss(net, X, y))(net.theta)
+    """The full P×P Hessian of L by autograd. Memory P²; meant for P ≲ 2000."""
+    H = hessian(net.architecture.autograd_loss(X, y))(net.theta)
     return 0.5 * (H + H.T)
 
 
 def hvp(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """v ↦ H v by forward-over-reverse-free double reverse mode: ∇_θ (∇_θ L · v)."""
-    L = _autograd_loss(net, X, y)
-    g = grad(L)
+    """v ↦ H v by double reverse mode: ∇_θ (∇_θ L · v)."""
+    g = grad(net.architecture.autograd_loss(X, y))
     gv = grad(lambda th, v: anp.dot(g(th), v))
     theta = net.theta
     return lambda v: gv(theta, np.asarray(v, float).ravel())
 
 
-def hessian_operator(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> LinearOperator:
-    """H as a symmetric :class:`LinearOperator` of autograd HVPs."""
+def hessian_operator(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> Any:
+    """H as a symmetric :class:`scipy.sparse.linalg.LinearOperator` of autograd HVPs."""
+    from scipy.sparse.linalg import LinearOperator
+
     f = hvp(net, X, y)
     p = net.n_params
     return LinearOperator((p, p), matvec=f, rmatvec=f, dtype=float)
 
 
-def gauss_newton_operator(G: np.ndarray) -> LinearOperator:
-    """(1/n) GᵀG as a :class:`LinearOperator`, G the (n, p) per-sample gradients."""
-    n, p = G.shape
-    mv = lambda v: G.T @ (G @ np.ravel(v)) / n  # noqa: E731
-    return LinearOperator((p, p), matvec=mv, rmatvec=mv, dtype=float)
-
-
-def lambda_max(op: LinearOperator | np.ndarray, tol: float = 1e-10, seed: int = 0) -> float:
-    """Largest algebraic eigenvalue by Lanczos (ARPACK ``eigsh``, which='LA'), dense ``eigvalsh`` when tiny."""
-    if isinstance(op, np.ndarray):
-        return float(np.linalg.eigvalsh(0.5 * (op + op.T))[-1])
-    p = op.shape[0]
-    if p <= 3:
-        M = np.column_stack([op.matvec(e) for e in np.eye(p)])
-        return float(np.linalg.eigvalsh(0.5 * (M + M.T))[-1])
-    v0 = np.random.default_rng(seed).standard_normal(p)
-    try:
-        return float(eigsh(op, k=1, which="LA", tol=tol, v0=v0, return_eigenvectors=False)[0])
-    except ArpackNoConvergence as exc:  # pragma: no cover - reported, not hidden
-        if len(exc.eigenvalues):
-            return float(np.max(exc.eigenvalues))
-        raise
-
-
-def lambda_max_gauss_newton(G: np.ndarray) -> float:
-    """λ_max((1/n)GᵀG) = σ_max(G)²/n, via the smaller of the two Gram matrices."""
-    n, p = G.shape
-    K = G @ G.T if n <= p else G.T @ G
-    return float(np.linalg.eigvalsh(K)[-1] / n)
-
-
-@dataclass
-class TraceEstimate:
-    """Hutchinson estimate of a trace with a Student-t confidence interval."""
-
-    estimate: float
-    half_width: float
-    confidence: float
-    samples: int
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        return (self.estimate - self.half_width, self.estimate + self.half_width)
-
-    def contains(self, value: float) -> bool:
-        lo, hi = self.interval
-        return lo <= value <= hi
-
-
-def hutchinson_trace(op: LinearOperator, samples: int = 100, seed: int = 0, confidence: float = 0.99) -> TraceEstimate:
-    """Tr A ≈ mean of vᵀAv over Rademacher v (Hutchinson 1990), CI from the t distribution."""
-    if samples < 2:
-        raise InputError(f"`samples` must be ≥ 2 for a confidence interval, got {samples}.")
-    rng = np.random.default_rng(seed)
-    p = op.shape[0]
-    vals = np.empty(samples)
-    for k in range(samples):
-        v = rng.choice([-1.0, 1.0], size=p)
-        vals[k] = v @ op.matvec(v)
-    se = vals.std(ddof=1) / math.sqrt(samples)
-    hw = float(stats.t.ppf(0.5 + confidence / 2, samples - 1) * se)
-    return TraceEstimate(float(vals.mean()), hw, confidence, samples)
-
-
-# --------------------------------------------------------------------------- training
-
-
-@dataclass
-class TrainResult:
-    """Outcome of a training run; ``interpolated`` is True only if train loss ≤ ``tol``.
-
-    ``status`` is ``"interpolated"``, ``"max_steps"`` (did not reach tol) or
-    ``"diverged"`` (loss above ``divergence`` or non-finite; ``net`` is then the
-    last finite iterate).
-    """
-
-    net: TwoLayerNet
-    train_loss: float
-    interpolated: bool
-    status: str
-    steps: int
-    optimizer: str
-    lr: float
-    batch: int
-    seed: int
-    tol: float
-    history: list[tuple[int, float]] = field(default_factory=list)
-
-
-def validate_training(optimizer: str, lr: float, batch: int | None, n: int, steps: int, tol: float) -> int:
-    """Check training settings; return the batch size actually used."""
-    if optimizer not in ("gd", "sgd"):
-        raise InputError(f"`optimizer` must be 'gd' or 'sgd', got {optimizer!r}.")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise InputError(f"`lr` must be a positive finite number, got {lr!r}.")
-    if not (isinstance(steps, (int, np.integer)) and steps >= 1):
-        raise InputError(f"`steps` must be a positive integer, got {steps!r}.")
-    if not (math.isfinite(tol) and tol > 0):
-        raise InputError(f"`tol` must be a positive finite number, got {tol!r}.")
-    if optimizer == "gd":
-        if batch is not None and batch != n:
-            raise InputError(f"`batch` must be omitted or equal n={n} for gd, got {batch}.")
-        return n
-    if batch is None:
-        raise InputError("`batch` is required for sgd.")
-    if not (1 <= batch <= n):
-        raise InputError(f"`batch` must be in 1..{n} (the number of samples), got {batch}.")
-    return int(batch)
-
-
-def _flat_loss_and_grad(net: TwoLayerNet):
-    """Closed-form (L, ∇L) on a flat θ without building net objects: the training hot loop."""
-    m, d, bias = net.width, net.dim, net.bias
-    act = net.act
-    k = m * d
-
-    def split(theta):
-        W = theta[:k].reshape(m, d)
-        if bias:
-            return W, theta[k:k + m], theta[k + m:]
-        return W, 0.0, theta[k:]
-
-    def grad_loss(theta, X, y):
-        W, b, a = split(theta)
-        z = X @ W.T + b
-        h = act.fn(z)
-        r = (h @ a - y) / len(y)
-        rd = r[:, None] * (act.d1(z) * a)
-        parts = [(rd.T @ X).ravel()] + ([rd.sum(0)] if bias else []) + [h.T @ r]
-        return np.concatenate(parts)
-
-    def full_loss(theta, X, y):
-        W, b, a = split(theta)
-        r = act.fn(X @ W.T + b) @ a - y
-        return 0.5 * float(r @ r) / len(y)
-
-    return grad_loss, full_loss
-
-
-def train(net: TwoLayerNet, X: np.ndarray, y: np.ndarray, optimizer: str = "gd", lr: float = 0.1,
-          batch: int | None = None, seed: int = 0, steps: int = 10_000, tol: float = 1e-10,
-          divergence: float = 1e8, check_every: int = 10, record_every: int = 0) -> TrainResult:
-    """Train by GD (full batch) or SGD (batches of B drawn without replacement each step).
-
-    SGD step: θ ← θ − η ∇L_batch(θ), ∇L_batch = (1/B) Σ_{i∈batch} rᵢ∇fᵢ. Stops when the
-    full-batch train loss ≤ ``tol`` (checked every ``check_every`` steps), after
-    ``steps`` steps, or on divergence. Never raises for a run that fails to
-    interpolate: that is an outcome, reported in the result.
-    """
-    X, y = validate_data(X, y, net.dim)
-    n = len(y)
-    B = validate_training(optimizer, lr, batch, n, steps, tol)
-    rng = np.random.default_rng(seed)
-    grad_loss, full_loss = _flat_loss_and_grad(net)
-    theta = net.theta
-    history: list[tuple[int, float]] = []
-    status = "max_steps"
-    t = 0
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(1, steps + 1):
-            if B == n:
-                g = grad_loss(theta, X, y)
-            else:
-                idx = rng.choice(n, size=B, replace=False)
-                g = grad_loss(theta, X[idx], y[idx])
-            new = theta - lr * g
-            if not np.all(np.isfinite(new)):
-                status = "diverged"
-                break
-            theta = new
-            if t % check_every == 0 or t == steps:
-                L = full_loss(theta, X, y)
-                if record_every and t % record_every == 0:
-                    history.append((t, L))
-                if not math.isfinite(L) or L > divergence:
-                    status = "diverged"
-                    break
-                if L <= tol:
-                    status = "interpolated"
-                    break
-    cur = net.with_theta(theta)
-    L = loss(cur, X, y)
-    if status == "max_steps" and L <= tol:
-        status = "interpolated"
-    return TrainResult(net=cur, train_loss=L, interpolated=status == "interpolated", status=status, steps=t,
-                       optimizer=optimizer, lr=float(lr), batch=B, seed=seed, tol=tol, history=history)
-
-
-# --------------------------------------------------------------------------- flatness summary
+# --------------------------------------------------------------------------- the flatness → Sobolev chain
 
 
 def spectral_norm(A: np.ndarray) -> float:
+    """‖A‖₂, the largest singular value."""
     return float(np.linalg.norm(A, 2))
 
 
-@dataclass
-class FlatnessReport:
-    """Every number of the flatness–Sobolev chain for one net on one data set."""
+WEIGHT_NORMS = ("spectral", "frobenius", "rms")
 
-    train_loss: float
-    trace_hessian: float
+
+def weight_factor(W: np.ndarray, kind: str = "spectral") -> float:
+    """c(W) in the multiplicative inequality: ‖W‖₂ (the paper), ‖W‖_F (looser, still true) or
+    ‖W‖_F/√min(m, d) (the mean squared singular value: smaller than ‖W‖₂, a refutable constant)."""
+    if kind == "spectral":
+        return spectral_norm(W)
+    if kind == "frobenius":
+        return float(np.linalg.norm(W))
+    if kind == "rms":
+        return float(np.linalg.norm(W) / math.sqrt(min(W.shape)))
+    raise InputError(f"weight_norm={kind!r}; expected one of {', '.join(WEIGHT_NORMS)}.")
+
+
+def multiplicative_ratios(net: TwoLayerNet, X: np.ndarray, weight_norm: str = "spectral",
+                          x_power: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(LHS, RHS) per sample of ‖∇ₓf(xᵢ)‖ ≤ c(W)·‖∇_W f(xᵢ)‖_F / ‖xᵢ‖^x_power, each shape (n,)."""
+    lhs = np.linalg.norm(input_gradients(net, X), axis=1)
+    gw = np.sqrt(gradient_norms(net, X).W)
+    xn = np.linalg.norm(X, axis=1)
+    return lhs, weight_factor(net.W, weight_norm) * gw / xn**x_power
+
+
+@dataclass
+class SobolevChain:
+    """Every link of (1/n)Σ‖∇ₓfᵢ‖² ≤ c(W)²/minᵢ‖xᵢ‖^p · Tr H at one parameter point.
+
+    With the paper's constants (c(W) = ‖W‖₂, p = 2, coefficient 1)::
+
+        input_grad_sq_mean  = (1/n) Σ ‖∇ₓ fᵢ‖²
+        ≤ multiplicative_step = ‖W‖₂² (1/n) Σ ‖δᵢ‖²              (∇ₓf = Wᵀδ)
+        ≤ min_x_step          = ‖W‖₂²/minᵢ‖xᵢ‖² · (1/n) Σ ‖∇_W fᵢ‖²
+        ≤ gauss_newton_step   = ‖W‖₂²/minᵢ‖xᵢ‖² · Tr GN              (valid at every θ)
+        =  bound              = c(W)²/minᵢ‖xᵢ‖^p · Tr H · coefficient   (at interpolation Tr H = Tr GN)
+
+    and, with trained biases (∇_b f = δ), the sharper
+    ``bias_augmented_bound`` = ‖W‖₂²/(1 + minᵢ‖xᵢ‖²) · Tr GN.
+    """
+
+    input_grad_sq_mean: float
+    multiplicative_step: float
+    min_x_step: float
+    gauss_newton_step: float
+    bound: float
+    bias_augmented_bound: float
+    trace: float
     gauss_newton_trace: float
     residual_trace: float
-    lambda_max: float
-    input_grad_sq_mean: float  # (1/n) Σ ‖∇ₓ f(xᵢ)‖²
-    w_spectral_sq: float  # ‖W‖₂²
-    min_x_sq: float  # minᵢ ‖xᵢ‖²
-    sobolev_bound: float  # ‖W‖₂² / minᵢ‖xᵢ‖² · Tr H   (Ma & Ying; valid at interpolation)
-    sobolev_bound_gn: float  # same with the Gauss–Newton trace (valid for every θ)
-    sobolev_bound_bias: float  # ‖W‖₂² / (1 + minᵢ‖xᵢ‖²) · Tr GN  (with trained biases; tighter)
+    share_W_in_trace: float
+    w_spectral_sq: float
+    min_x_sq: float
 
-    def to_json(self) -> dict:
-        from theorycheck.core.evidence import jsonable
-
-        return jsonable(self.__dict__)
+    def to_json(self) -> dict[str, float]:
+        return dict(vars(self))
 
 
-def flatness_report(net: TwoLayerNet, X: np.ndarray, y: np.ndarray, lanczos_tol: float = 1e-10,
-                    seed: int = 0) -> FlatnessReport:
-    """Compute the quantities of the flatness → Sobolev chain (see :mod:`theorycheck.claims.nets`)."""
-    X, y = validate_data(X, y, net.dim)
-    tr = trace_hessian(net, X, y)
+def sobolev_chain(net: TwoLayerNet, X: np.ndarray, y: np.ndarray, weight_norm: str = "spectral",
+                  x_power: float = 2.0, coefficient: float = 1.0) -> SobolevChain:
+    """The flatness → Sobolev chain of :class:`SobolevChain` (Ma & Ying, NeurIPS 2021, Sec. 2).
+
+    ``weight_norm``, ``x_power`` and ``coefficient`` change the constant of the
+    final bound only (the intermediate links keep ‖W‖₂ and ‖x‖²), so that a
+    wrong constant shows as a bound that the measured left side exceeds.
+    """
     gx = input_gradients(net, X)
+    g = gradient_norms(net, X)
+    xsq = np.sum(X * X, axis=1)
+    w = weight_factor(net.W, weight_norm) ** 2
+    tr = trace_hessian(net, X, y)
+    mx = float(xsq.min())
     w2 = spectral_norm(net.W) ** 2
-    mx = float(np.min(np.einsum("ij,ij->i", X, X)))
-    lam = lambda_max(hessian_operator(net, X, y), tol=lanczos_tol, seed=seed)
-    ratio = w2 / mx if mx > 0 else math.inf
-    beta = 1.0 if net.bias else 0.0
-    return FlatnessReport(
-        train_loss=loss(net, X, y), trace_hessian=tr.total, gauss_newton_trace=tr.gauss_newton,
-        residual_trace=tr.residual, lambda_max=lam, input_grad_sq_mean=float(np.mean(np.sum(gx * gx, axis=1))),
-        w_spectral_sq=w2, min_x_sq=mx, sobolev_bound=ratio * tr.total, sobolev_bound_gn=ratio * tr.gauss_newton,
-        sobolev_bound_bias=(w2 / (beta + mx) if beta + mx > 0 else math.inf) * tr.gauss_newton,
+    if mx <= 0:  # an input at the origin: every bound with 1/minᵢ‖xᵢ‖ is infinite
+        pref = per_x = math.inf
+        per_sample = math.inf
+    else:
+        pref, per_x = w / mx ** (x_power / 2), w2 / mx
+        per_sample = float(w2 * np.mean(g.W / xsq))
+    beta_mx = (1.0 if net.bias else 0.0) + mx
+    return SobolevChain(
+        input_grad_sq_mean=float(np.mean(np.sum(gx * gx, axis=1))),
+        multiplicative_step=per_sample,
+        min_x_step=float(per_x * np.mean(g.W)),
+        gauss_newton_step=float(per_x * tr.gauss_newton),
+        bound=coefficient * pref * tr.total,
+        bias_augmented_bound=float(w2 / beta_mx * tr.gauss_newton) if beta_mx > 0 else math.inf,
+        trace=tr.total, gauss_newton_trace=tr.gauss_newton, residual_trace=tr.residual,
+        share_W_in_trace=float(np.mean(g.W) / tr.gauss_newton) if tr.gauss_newton > 0 else math.nan,
+        w_spectral_sq=w2, min_x_sq=mx,
     )
 
 
 def require_smooth(net: TwoLayerNet, what: str) -> Activation:
     """Return the activation, or raise if ``what`` needs σ″ and the activation has none."""
-    act = net.act
-    if act.name == "relu":
-        raise InputError(f"{what} needs a twice-differentiable activation; relu is not.")
-    return act
+    if not net.act.smooth:
+        raise InputError(f"{what} needs a twice-differentiable activation; {net.activation} is not.")
+    return net.act
+
+
+def input_curvature_bound(net: TwoLayerNet) -> float:
+    """K ≥ sup_x ‖∇²ₓ f(x)‖₂, from ∇²ₓ f = Wᵀ diag(a ⊙ σ″(z)) W: min(‖W‖₂² max|aⱼ|, Σ|aⱼ|‖wⱼ‖²)·sup|σ″|."""
+    s2 = require_smooth(net, "the second-order remainder").sup_d2
+    return s2 * min(spectral_norm(net.W) ** 2 * float(np.max(np.abs(net.a))),
+                    float(np.sum(np.abs(net.a) * np.sum(net.W**2, axis=1))))
+
+
+def regularised_flow(arch: Architecture, X: np.ndarray, y: np.ndarray, mu: float
+                     ) -> Callable[[float, np.ndarray], np.ndarray]:
+    """t, θ ↦ −∇(L + μ‖∇L‖²)(θ) = −(g + 2μHg): the explicit-GR flow of the network loss (``solve_ivp`` form).
+
+    Hg by the complex-step derivative (:meth:`Architecture.hvp`); μ = 0 is the gradient flow.
+    """
+    def rhs(_t: float, theta: np.ndarray) -> np.ndarray:
+        g = arch.gradient(theta, X, y)
+        return -(g + 2.0 * mu * arch.hvp(theta, g, X, y)) if mu else -g
+
+    return rhs
 
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "FlatnessReport", "GradNorms", "Pieces", "TraceEstimate",
-    "TraceParts", "TrainResult", "TwoLayerNet", "autograd_output", "flatness_report", "gauss_newton_operator",
-    "get_activation", "gradient_norms", "hessian_exact", "hessian_operator", "hutchinson_trace", "hvp", "init_net",
-    "input_gradients", "lambda_max", "lambda_max_gauss_newton", "loss", "loss_gradient", "per_sample_gradients",
-    "pieces", "require_smooth", "spectral_norm", "train", "trace_hessian", "unflatten", "validate_data",
-    "validate_training", "reduced_features", "sgd_necessary_bounds",
+    "ACTIVATIONS", "Activation", "Architecture", "GradNorms", "Pieces", "SMOOTH_ACTIVATIONS", "SobolevChain",
+    "TraceParts", "TwoLayerNet", "WEIGHT_NORMS", "get_activation", "gradient_norms", "hessian_exact",
+    "hessian_operator", "hvp", "init_net", "input_curvature_bound", "input_gradients", "loss",
+    "multiplicative_ratios", "per_sample_gradients", "pieces", "regularised_flow", "require_smooth",
+    "sobolev_chain", "spectral_norm", "trace_hessian", "validate_data", "weight_factor",
 ]
-
-
-# --------------------------------------------------------------------------- SGD linear stability at interpolation
-
-
-def reduced_features(G: np.ndarray, rtol: float = 1e-10) -> np.ndarray:
-    """Rows ĝᵢ ∈ R^r of G expressed in an orthonormal basis of its row space (r = rank G).
-
-    Every Hᵢ = gᵢgᵢᵀ lives on that row space; the null directions (the zero-loss
-    manifold) are neutral for the linearised dynamics and are projected out, as in
-    the Moore–Penrose form of Mulayoff & Michaeli (ICLR 2024), Thm. 3.
-    """
-    U, s, _ = np.linalg.svd(G, full_matrices=False)
-    r = int(np.sum(s > rtol * s[0])) if s.size and s[0] > 0 else 0
-    return U[:, :r] * s[:r]
-
-
-def sgd_necessary_bounds(G: np.ndarray, batch: int, sampling: str = "without") -> dict[str, float]:
-    """Closed-form necessary conditions on η*(B) at interpolation (Mulayoff & Michaeli, arXiv:2306.07850, Prop. 3).
-
-    ``trace``: η* ≤ 2 Tr H / ((1−p)‖H‖_F² + p·mean‖Hᵢ‖_F²)   (their eq. 16), with ‖Hᵢ‖_F = ‖gᵢ‖²;
-    ``gd``:    η* ≤ 2/λ_max(H) (mean stability);
-    ``flatness``: the consequence Tr H ≤ 2/(η p) (Jensen on mean‖gᵢ‖⁴ ≥ (Tr H)²), returned as the
-    largest Tr H allowed per unit 1/η, i.e. 2/p.
-    """
-    from theorycheck.maths.stability import sampling_factor
-
-    n = G.shape[0]
-    p = sampling_factor(n, batch, sampling)
-    sq = np.einsum("ij,ij->i", G, G)
-    trH = float(sq.mean())
-    F = reduced_features(G)
-    H = F.T @ F / n
-    fro2 = float(np.sum(H * H))
-    lam = float(np.linalg.eigvalsh(H)[-1]) if H.size else 0.0
-    denom = (1 - p) * fro2 + p * float(np.mean(sq**2))
-    return {"trace": 2 * trH / denom if denom > 0 else math.inf, "gd": 2 / lam if lam > 0 else math.inf,
-            "flatness": 2 / p if p > 0 else math.inf, "p": p}

@@ -32,7 +32,6 @@ the epoch with the flow for time T). In that parameterisation the step symbol
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
@@ -45,10 +44,10 @@ import sympy as sp
 from theorycheck.core.errors import InputError
 from theorycheck.maths.fields import H, Field
 from theorycheck.maths.losses import Loss
+from theorycheck.maths.modified import IGR_COEFFICIENT
+from theorycheck.maths.numbers import as_mpf
+from theorycheck.maths.optimisers import StepMap
 
-StepMap = Callable[[Sequence[Any], Any], list]
-
-SMITH_C = Fraction(1, 4)  # the 1/4 of (h/4m)
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,10 +121,11 @@ def consecutive_partition(n: int, batch_size: int) -> tuple[tuple[int, ...], ...
 # --------------------------------------------------------------------------
 # modified loss and field
 # --------------------------------------------------------------------------
-def sgd_modified_loss(batches: Batches, coefficient: Any = SMITH_C, batch_power: int = 1) -> Loss:
+def sgd_modified_loss(batches: Batches, coefficient: Any = IGR_COEFFICIENT, batch_power: int = 1) -> Loss:
     """L̃ = L + (c·h/m^p) Σ_k ‖∇L̂_k‖² with h = T/m (T the epoch time, the step symbol H).
 
-    c = ¼, p = 1 is Smith et al.'s; other values are mutants.
+    c = ¼ (the coefficient of GD's implicit regulariser, per mini-batch), p = 1 is Smith et al.'s;
+    other values are mutants.
     """
     m = batches.m
     c = sp.Rational(str(Fraction(coefficient)))
@@ -134,7 +134,7 @@ def sgd_modified_loss(batches: Batches, coefficient: Any = SMITH_C, batch_power:
     return Loss(f"sgd_modified(c={c},p={batch_power})", expr, batches.variables)
 
 
-def sgd_modified_field(batches: Batches, coefficient: Any = SMITH_C, batch_power: int = 1) -> Field:
+def sgd_modified_field(batches: Batches, coefficient: Any = IGR_COEFFICIENT, batch_power: int = 1) -> Field:
     """θ̇ = −∇L̃_SGD (step symbol H = epoch time T)."""
     lt = sgd_modified_loss(batches, coefficient, batch_power)
     return Field(batches.variables, tuple(-g for g in lt.gradient), name=f"sgd-modified(c={coefficient},p={batch_power})",
@@ -149,12 +149,6 @@ def full_batch_flow(batches: Batches) -> Field:
 # --------------------------------------------------------------------------
 # epoch maps
 # --------------------------------------------------------------------------
-def _mp(x: Any) -> Any:
-    if isinstance(x, Fraction):
-        return mpmath.mpf(x.numerator) / x.denominator
-    return mpmath.mpf(x)
-
-
 def sgd_epoch_map(batches: Batches, ordering: Sequence[int]) -> StepMap:
     """One epoch in a fixed order: m steps θ ← θ − (T/m)∇L̂_{σ(k)}(θ)."""
     order = tuple(int(k) for k in ordering)
@@ -162,8 +156,8 @@ def sgd_epoch_map(batches: Batches, ordering: Sequence[int]) -> StepMap:
         raise InputError(f"`ordering` must be a permutation of 0..{batches.m - 1}, got {list(order)}.")
 
     def step(theta: Sequence[Any], T: Any) -> list[Any]:
-        h = _mp(T) / batches.m
-        th = [_mp(x) for x in theta]
+        h = as_mpf(T) / batches.m
+        th = [as_mpf(x) for x in theta]
         for k in order:
             g = batches.batch_gradient(k, th)
             th = [a - h * b for a, b in zip(th, g)]
@@ -183,7 +177,7 @@ def sgd_epoch_mean_map(batches: Batches) -> StepMap:
         raise InputError(f"exact averaging over {m}! orderings is too costly; use sampled_epoch_mean_map.")
 
     def step(theta: Sequence[Any], T: Any) -> list[Any]:
-        h = _mp(T) / m
+        h = as_mpf(T) / m
 
         def mean(rest: tuple[int, ...], th: list[Any]) -> list[Any]:
             if not rest:
@@ -195,7 +189,7 @@ def sgd_epoch_mean_map(batches: Batches) -> StepMap:
                 acc = [a + b for a, b in zip(acc, sub)]
             return [a / len(rest) for a in acc]
 
-        return mean(tuple(range(m)), [_mp(x) for x in theta])
+        return mean(tuple(range(m)), [as_mpf(x) for x in theta])
 
     return step
 
@@ -242,20 +236,6 @@ def pair_frequency_defect(orderings: Sequence[Sequence[int]]) -> float:
 # --------------------------------------------------------------------------
 # random reshuffling: the expected regulariser over partitions
 # --------------------------------------------------------------------------
-def reshuffling_factor(n: int, batch_size: int, sampling: str = "without") -> float:
-    """E over random partitions of (1/m)Σ_k‖∇L̂_k − ∇L‖² divided by Γ = (1/n)Σᵢ‖∇ℓᵢ − ∇L‖².
-
-    Without replacement (random reshuffling): (n − B)/(B(n − 1)) (finite-population
-    correction; Smith et al. 2021, Sec. 2, the B ≪ n form is Γ/B). ``"with"``
-    gives 1/B, the i.i.d. value — a mutant for reshuffled epochs.
-    """
-    if sampling == "without":
-        return (n - batch_size) / (batch_size * (n - 1))
-    if sampling == "with":
-        return 1.0 / batch_size
-    raise InputError(f"`sampling` must be 'without' or 'with', got {sampling!r}.")
-
-
 def partition_regularisers(per_sample_grads: np.ndarray, batch_size: int, draws: int,
                            rng: np.random.Generator) -> np.ndarray:
     """(1/m)Σ_k‖ĝ_k − g‖² for ``draws`` random partitions of the n samples (float64), shape (draws,)."""

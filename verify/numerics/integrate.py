@@ -37,7 +37,8 @@ import mpmath
 
 from theorycheck.core.errors import DivergenceError, InputError
 from theorycheck.maths.fields import H, Field
-from theorycheck.maths.optimisers import DIVERGENCE_BOUND, as_mpf, as_mpf_vector
+from theorycheck.maths.numbers import as_mpf, as_mpf_vector
+from theorycheck.maths.optimisers import DIVERGENCE_BOUND
 
 BACKENDS: tuple[str, ...] = ("heyoka", "mpmath", "scipy")
 GUARD_DIGITS = 10  # working precision = digits + GUARD_DIGITS, so `digits` survive cancellation and step accumulation
@@ -240,10 +241,10 @@ _CACHE: dict[tuple[Any, ...], FlowIntegrator] = {}
 _CACHE_MAX = 64
 
 
-def validate_backend(backend: str) -> str:
-    """Return ``backend`` if it is one of :data:`BACKENDS`, else raise :class:`InputError`."""
+def validate_backend(backend: str, name: str = "backend") -> str:
+    """Return ``backend`` if it is one of :data:`BACKENDS`, else raise :class:`InputError` naming ``name``."""
     if backend not in BACKENDS:
-        raise InputError(f"`backend` must be one of {', '.join(BACKENDS)}, got {backend!r}.")
+        raise InputError(f"`{name}` must be one of {', '.join(BACKENDS)}, got {backend!r}.")
     return backend
 
 

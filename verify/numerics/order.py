@@ -62,15 +62,17 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import mpmath
+import numpy as np
 
-from theorycheck.core.errors import InputError, PrecisionError
+from theorycheck.core.errors import DivergenceError, InputError, PrecisionError
 from theorycheck.core.evidence import Case, Figure, Series, Verdict
 from theorycheck.maths.fields import Field
 from theorycheck.numerics.integrate import MAX_DIGITS, SCIPY_DIGITS, make_integrator, validate_backend
-from theorycheck.maths.optimisers import StepMap, as_fraction, as_mpf, as_mpf_vector, iterate
+from theorycheck.maths.numbers import as_fraction, as_mpf, as_mpf_vector
+from theorycheck.maths.optimisers import StepMap, iterate
 
 DEFAULT_TOL = 0.2
 SETTLED = 0.1  # local slopes within this of the last one count as asymptotic
@@ -79,6 +81,7 @@ MIN_SIGNIFICANT = 3  # a fitted error has at least this many significant digits
 TARGET_SIGNIFICANT = 30  # digits=None resolves every predicted error to this many
 PILOT_RESOLVED = 1e-9  # a float64 pilot error above this (relative to scale) is trusted
 MAX_AUTO_DIGITS = 600
+FLOAT64_RTOL = 1e-13  # DOP853 tolerance of the float64 studies
 
 
 @dataclass
@@ -435,6 +438,33 @@ def global_error_study(step: StepMap, against: Field, theta0: Sequence[Any], ste
     return _study("global", step, against, theta0, steps, horizon, expected_order, backend, digits, tolerance)
 
 
+def float64_local_errors(step: Callable[[np.ndarray, float], np.ndarray],
+                         field: Callable[[float], Callable[[float, np.ndarray], np.ndarray]],
+                         theta0: np.ndarray, steps: Sequence[float], rtol: float = FLOAT64_RTOL) -> list[float]:
+    """e(h) = ‖step(θ₀, h) − φ_h(θ₀)‖₂ in float64, φ the flow of ``field(h)`` (scipy DOP853).
+
+    For problems too large for symbolic fields (a network's loss): ``field(h)``
+    returns the right-hand side ``t, θ ↦ θ̇`` of the flow compared with one step
+    of size h. Errors below :func:`float64_floor` are rounding.
+    """
+    from scipy.integrate import solve_ivp
+
+    theta0 = np.asarray(theta0, dtype=float)
+    out = []
+    for h in steps:
+        sol = solve_ivp(field(h), (0.0, h), theta0, method="DOP853", rtol=rtol, atol=rtol * 1e-3)
+        if not sol.success:
+            raise DivergenceError(f"DOP853 could not integrate the flow at h={h}: {sol.message}")
+        out.append(float(np.linalg.norm(step(theta0, h) - sol.y[:, -1])))
+    return out
+
+
+def float64_floor(theta0: np.ndarray, rtol: float = FLOAT64_RTOL) -> float:
+    """Error level below which a float64 DOP853 local error cannot be trusted: 100·rtol·(1 + ‖θ₀‖)."""
+    return 100.0 * rtol * (1.0 + float(np.linalg.norm(theta0)))
+
+
 __all__ = [
-    "DEFAULT_TOL", "OrderStudy", "fit_order", "local_error_study", "global_error_study", "validate_steps",
+    "DEFAULT_TOL", "FLOAT64_RTOL", "OrderStudy", "fit_order", "float64_floor", "float64_local_errors",
+    "global_error_study", "local_error_study", "validate_steps",
 ]

@@ -33,7 +33,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from theorycheck.core.evidence import RunRecord, unjson_float
+from theorycheck.core.evidence import unjson_float
+from theorycheck.reporting.record import RunRecord
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-12

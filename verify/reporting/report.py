@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from theorycheck.core.evidence import Case, Evidence, Figure, RunRecord, Verdict, dumps
+from theorycheck.core.evidence import Case, Evidence, Figure, Verdict
+from theorycheck.reporting.record import RunRecord, dumps
 
 __all__ = ["dumps", "render_markdown", "render_html", "render_figures", "write_run", "MAX_CASES"]
 

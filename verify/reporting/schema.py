@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from theorycheck.core.evidence import FIGURE_KINDS, SCHEMA_VERSION, Verdict
+from theorycheck.core.evidence import FIGURE_KINDS, Verdict
+from theorycheck.reporting.record import SCHEMA_VERSION
 
 _NUMBER = {
     "description": "A float; non-finite values are the strings 'inf', '-inf', 'nan' (JSON has no literals for them).",

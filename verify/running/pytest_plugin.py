@@ -37,7 +37,8 @@ import pytest
 
 if TYPE_CHECKING:
     from theorycheck.claims import Claim, RunContext
-    from theorycheck.core.evidence import Evidence, RunRecord
+    from theorycheck.core.evidence import Evidence
+    from theorycheck.reporting.record import RunRecord
 
 
 class TheoryBaselineWarning(UserWarning):
@@ -82,7 +83,7 @@ class TheorySession:
         """The baseline, None when there is none; a malformed one fails the claim tests with its message."""
         if not self._baseline_loaded:
             from theorycheck.core.errors import MalformedFileError
-            from theorycheck.core.evidence import load_run
+            from theorycheck.reporting.record import load_run
 
             self._baseline_loaded = True
             path = self.baseline_path()
@@ -156,7 +157,7 @@ def record_from_session(config: pytest.Config) -> "RunRecord":
     """A run of the whole registry: the session's cached evidence, and the rest run now."""
     from theorycheck import claims
     from theorycheck.reporting.environment import describe
-    from theorycheck.core.evidence import RunRecord
+    from theorycheck.reporting.record import RunRecord
     from theorycheck.running.runner import precision
 
     s = _session(config)

@@ -18,7 +18,8 @@ import numpy as np
 
 from theorycheck.claims import Claim, RunContext
 from theorycheck.reporting.environment import describe
-from theorycheck.core.evidence import Evidence, RunRecord, Verdict
+from theorycheck.core.evidence import Evidence, Verdict
+from theorycheck.reporting.record import RunRecord
 from theorycheck.running.executors import Executor, Outcome, get_executor
 from theorycheck.properties.runner import reproducible_hypothesis
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from theorycheck import claims
 from theorycheck.claims import RunContext
-from theorycheck.reporting.compare import compare
 from theorycheck.core.errors import MalformedFileError
-from theorycheck.core.evidence import Verdict, load_run, save_run
+from theorycheck.core.evidence import Verdict
+from theorycheck.reporting.compare import compare
+from theorycheck.reporting.record import load_run, save_run
 from theorycheck.running.executors import EXECUTORS
-from theorycheck.running.runner import run_claims
 
 NAME = "baseline"
 HELP = "Make reports/baseline.json from the quick suite (or --from RESULTS.json), showing what changed."
@@ -36,6 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from theorycheck.running.runner import run_claims
+
     if args.source:
         record = load_run(args.source, "results file")
     else:

@@ -7,7 +7,7 @@ import math
 
 from theorycheck.reporting.compare import DEFAULT_ATOL, DEFAULT_RTOL, compare
 from theorycheck.core.errors import InputError
-from theorycheck.core.evidence import load_run
+from theorycheck.reporting.record import load_run
 
 NAME = "compare"
 HELP = ("Compare a run against a baseline: exit 0 when every verdict is the same and every key number is within "

@@ -1,7 +1,9 @@
 """``theorycheck flatness``: train one two-layer net and print every number of the flatness → Sobolev chain.
 
-The JSON object carries the trained parameters, so anyone can recompute each
-number from ``params`` and the input files.
+The chain is :func:`theorycheck.maths.networks.sobolev_chain`, the same one the
+``nets.sobolev-flatness`` claim checks. The JSON object carries the trained
+parameters, so anyone can recompute each number from ``params`` and the input
+files.
 """
 
 from __future__ import annotations
@@ -9,13 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from theorycheck.maths import networks as N
 from theorycheck.core.errors import InputError
-from theorycheck.core.evidence import jsonable
-from theorycheck.maths.stability import critical_learning_rate_features
 
 NAME = "flatness"
 HELP = "Train a two-layer net by GD/SGD and report train loss, Tr H, λ_max, input-gradient norm and the Sobolev bound."
@@ -31,13 +29,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the batches")
     p.add_argument("--steps", type=int, default=20000, metavar="N", help="maximum number of steps")
     p.add_argument("--tol", type=float, default=1e-10, metavar="T", help="train loss counted as interpolation")
-    p.add_argument("--activation", choices=tuple(N.ACTIVATIONS), default="tanh")
+    p.add_argument("--activation", default="tanh", metavar="NAME", help="tanh (default), softplus, gelu or relu")
     p.add_argument("--no-bias", action="store_true", help="do not train first-layer biases")
     p.add_argument("--init-scale", type=float, default=1.0, metavar="S", help="first-layer init scale")
     p.add_argument("--json", action="store_true", help="print JSON (the default and only format; kept for scripts)")
 
 
-def _load(path: str, what: str) -> np.ndarray:
+def _load(path: str, what: str) -> Any:
+    import numpy as np
+
     f = Path(path)
     if not f.is_file():
         raise InputError(f"--{what}: no such file {path!r}.")
@@ -51,33 +51,39 @@ def _load(path: str, what: str) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
+    import math
+
+    from theorycheck.core.evidence import jsonable
+    from theorycheck.maths import networks
+    from theorycheck.numerics.eigen import lambda_max
+    from theorycheck.numerics.stability import critical_learning_rate_features
+    from theorycheck.numerics.training import train, validate_training
+
     X = _load(args.features, "features")
     y = _load(args.targets, "targets")
     try:
-        X, y = N.validate_data(X, y)
+        X, y = networks.validate_data(X, y)
     except InputError as exc:
         raise InputError(f"--features/--targets: {exc}") from None
     if args.width < 1:
         raise InputError(f"--width must be a positive integer, got {args.width}.")
-    if not (np.isfinite(args.init_scale) and args.init_scale > 0):
+    if not (math.isfinite(args.init_scale) and args.init_scale > 0):
         raise InputError(f"--init-scale must be positive, got {args.init_scale}.")
-    N.validate_training(args.optimizer, args.lr, args.batch, len(y), args.steps, args.tol)
-    net0 = N.init_net(X.shape[1], args.width, seed=args.seed, activation=args.activation, bias=not args.no_bias,
-                      scale=args.init_scale)
-    res = N.train(net0, X, y, args.optimizer, args.lr, batch=args.batch, seed=args.seed, steps=args.steps, tol=args.tol)
-    rep = N.flatness_report(res.net, X, y, seed=args.seed)
+    networks.get_activation(args.activation)
+    validate_training(args.optimizer, args.lr, args.batch, len(y), args.steps, args.tol)
+    net0 = networks.init_net(X.shape[1], args.width, seed=args.seed, activation=args.activation,
+                             bias=not args.no_bias, scale=args.init_scale)
+    res = train(net0, X, y, args.optimizer, args.lr, batch=args.batch, seed=args.seed, steps=args.steps, tol=args.tol)
+    chain = networks.sobolev_chain(res.net, X, y)
+    lam = lambda_max(networks.hessian_operator(res.net, X, y), seed=args.seed)
     out = {
-        "train_loss": res.train_loss, "interpolated": res.interpolated, "status": res.status, "steps": res.steps,
+        "train_loss": res.train_loss, "interpolated": res.reached, "status": res.status, "steps": res.steps,
         "optimizer": res.optimizer, "lr": res.lr, "batch": res.batch, "seed": res.seed, "tol": res.tol,
-        **{k: v for k, v in rep.to_json().items() if k != "train_loss"},
-        "eta_lambda_max": res.lr * rep.lambda_max,
+        "lambda_max": lam, "eta_lambda_max": res.lr * lam, **chain.to_json(),
         "params": res.net.to_json(),
     }
-    if res.optimizer == "sgd" and res.interpolated:
-        G = N.per_sample_gradients(res.net, X)
-        try:
-            out["critical_lr"] = critical_learning_rate_features(G, res.batch, "without")
-        except InputError:
-            out["critical_lr"] = None  # rank too large for the dense solve; the other numbers stand
+    if res.optimizer == "sgd" and res.reached:
+        out["critical_lr"] = critical_learning_rate_features(networks.per_sample_gradients(res.net, X), res.batch,
+                                                             "without")
     print(json.dumps(jsonable(out), sort_keys=True, allow_nan=False))
     return 0

@@ -17,7 +17,6 @@ from fractions import Fraction
 from typing import Any, Sequence
 
 from theorycheck.core.errors import DivergenceError, InputError
-from theorycheck.numerics.integrate import BACKENDS
 
 NAME = "order"
 HELP = "Measure the local (or global) order of GD against flow, igr, modified:K or bernoulli:K."
@@ -114,7 +113,7 @@ def check_defined(loss: Any, field: Any, theta0: Sequence[Fraction], h: Fraction
     """Raise InputError unless ∇L and the field are finite real numbers at θ₀ (e.g. log(a) at a = 0)."""
     import mpmath
 
-    from theorycheck.maths.optimisers import as_mpf_vector
+    from theorycheck.maths.numbers import as_mpf_vector
 
     point = ", ".join(f"{v}={x}" for v, x in zip(loss.variables, theta0))
     with mpmath.workdps(30):
@@ -145,8 +144,9 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Validate the arguments, run the study; return (OrderStudy, description of the run)."""
     from theorycheck.maths.losses import ZOO, ZOO_POINTS, get_loss
     from theorycheck.maths.modified import against_field
+    from theorycheck.numerics.integrate import validate_backend
 
-    backend = _choice(args.backend, BACKENDS, "--backend")
+    backend = validate_backend(args.backend, "--backend")
     kind = _choice(args.kind, KINDS, "--kind")
     loss = get_loss(args.loss)
     if args.at is not None:

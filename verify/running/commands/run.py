@@ -8,8 +8,6 @@ import sys
 from theorycheck import claims
 from theorycheck.claims import RunContext
 from theorycheck.running.executors import EXECUTORS
-from theorycheck.reporting.report import write_run
-from theorycheck.running.runner import run_claims
 
 NAME = "run"
 HELP = "Run all registered claims (or some) and write DIR/results.json, DIR/report.md and DIR/index.html."
@@ -30,6 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from theorycheck.reporting.report import write_run
+    from theorycheck.running.runner import run_claims
+
     selected = [claims.get(cid) for cid in args.claim] if args.claim else claims.all_claims()
     ctx = RunContext(quick=args.quick, seed=args.seed, executor=args.executor, scheduler=args.scheduler)
     if args.scheduler and args.executor != "dask":

@@ -22,8 +22,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from theorycheck.core.errors import InputError
 
 NAME = "stability"
@@ -45,8 +43,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 # --- input ------------------------------------------------------------------------------------------
 
 
-def load_array(path: str, arg: str) -> np.ndarray:
+def load_array(path: str, arg: str) -> Any:
     """Load a .npy array (no pickles); InputError naming ``arg`` otherwise."""
+    import numpy as np
+
     p = Path(path)
     if not p.exists():
         raise InputError(f"`{arg}` file {path!r} does not exist.")
@@ -85,36 +85,38 @@ def _rtol(text: str) -> float:
     return r
 
 
-def problem(args: argparse.Namespace):
-    from theorycheck.maths import stability as S
+def problem(args: argparse.Namespace) -> Any:
+    from theorycheck.maths.stability import problem_from_features, problem_from_hessians
 
     if args.features is not None:
-        return S.problem_from_features(load_array(args.features, "--features"), "--features")
-    return S.problem_from_hessians(load_array(args.hessians, "--hessians"), "--hessians")
+        return problem_from_features(load_array(args.features, "--features"), "--features")
+    return problem_from_hessians(load_array(args.hessians, "--hessians"), "--hessians")
 
 
 # --- the command ------------------------------------------------------------------------------------
 
 
-def analyse(P, batch: int, sampling: str, rtol: float) -> dict[str, Any]:
+def analyse(P: Any, batch: int, sampling: str, rtol: float) -> dict[str, Any]:
     """η*(B) and every published condition at it, as a JSON-ready dict."""
-    from theorycheck.maths import stability as S
+    from theorycheck.maths.sampling import sampling_factor
+    from theorycheck.maths.stability import non_uniformity, published_conditions, sharpness
+    from theorycheck.numerics.stability import critical_rate
 
-    p = S.sampling_factor(P.n, batch, sampling)
-    eta = S.critical_rate(P, p, rtol)
-    a = S.sharpness(P)
+    p = sampling_factor(P.n, batch, sampling)
+    eta = critical_rate(P, p, rtol)
+    a = sharpness(P)
     conds = {}
-    for name, c in S.published_conditions(P, batch, sampling).items():
+    for name, c in published_conditions(P, batch, sampling).items():
         thr = float(c["threshold"])
         ratio = 0.0 if math.isinf(thr) else (math.inf if thr == 0 else eta / thr)
         conds[name] = {**c, "eta_star_over_threshold": ratio,
                        "holds_at_eta_star": bool(math.isinf(eta) or eta <= thr * (1 + rtol))}
     return {"n": P.n, "d": P.d, "rank": P.rank, "batch": batch, "sampling": sampling, "sampling_factor": p,
-            "eta_star": eta, "sharpness": a, "non_uniformity": S.non_uniformity(P),
+            "eta_star": eta, "sharpness": a, "non_uniformity": non_uniformity(P),
             "gd_threshold": math.inf if a == 0 else 2 / a, "conditions": conds, "rtol": rtol}
 
 
-def sweep(P, batches: list[int], sampling: str, rtol: float, out: str) -> dict[str, Any]:
+def sweep(P: Any, batches: list[int], sampling: str, rtol: float, out: str) -> dict[str, Any]:
     """η*(B) for each B with every threshold; writes JSON and PNG under ``out`` (written whole, then renamed)."""
     from theorycheck.core.evidence import Figure, Series, jsonable
     from theorycheck.reporting.figures import render_png
@@ -154,11 +156,11 @@ def _table(res: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from theorycheck.maths import stability as S
     from theorycheck.core.evidence import jsonable
+    from theorycheck.maths.sampling import SAMPLINGS
 
-    if args.sampling not in S.SAMPLINGS:
-        raise InputError(f"`--sampling` must be one of {', '.join(S.SAMPLINGS)}, got {args.sampling!r}.")
+    if args.sampling not in SAMPLINGS:
+        raise InputError(f"`--sampling` must be one of {', '.join(SAMPLINGS)}, got {args.sampling!r}.")
     rtol = _rtol(args.rtol)
     if args.batch is None and args.sweep_batch is None:
         raise InputError("give `--batch B` or `--sweep-batch B1,B2,...`.")

@@ -1,0 +1,51 @@
+"""The papers and books the claims cite, each written once.
+
+Where a theorem or equation number could not be checked against the text of
+the paper, the citation says so ("not checked against the paper"); a number
+given without that remark was read in the paper.
+"""
+
+from __future__ import annotations
+
+BARRETT_DHERIN = "Barrett & Dherin, Implicit Gradient Regularization, ICLR 2021 (arXiv:2009.11162)"
+
+IGR_THEOREM = (f"{BARRETT_DHERIN}, Theorem 3.1: GD θ⁺ = θ − h∇L follows the flow of the modified loss "
+               "L̃ = L + (h/4)‖∇L‖² (written there as L + λR_IG, λ = mh/4, R_IG = (1/m)‖∇L‖²) up to a one-step "
+               "error O(h³) (wording not checked against the paper)")
+
+BERNOULLI_SERIES = (f"{BARRETT_DHERIN}, §2: backward error analysis writes GD's modified flow as "
+                    "θ̇ = −(hD/(e^(hD)−1))g = −(1 − hD/2 + h²D²/12 − h⁴D⁴/720 + …)g, D = d/dt")
+
+IGR_PREDICTIONS = (f"{BARRETT_DHERIN}, Sec. 3: the predicted properties of implicit gradient regularisation "
+                   "(numbered 1–4 here; the paper's own numbering not checked against the paper)")
+
+HLW = ("Hairer, Lubich & Wanner, Geometric Numerical Integration, 2nd ed., §IX.1 (modified equations by Taylor "
+       "matching; theorem numbers not checked against the book)")
+
+HNW = ("Hairer, Nørsett & Wanner, Solving ODEs I, 2nd ed., §II.3 (explicit Euler has order 1; local O(h^(p+1)) ⇒ "
+       "global O(h^p) for one-step methods; theorem number not checked against the book)")
+
+SMITH = ("Smith, Dherin, Barrett & De, On the Origin of Implicit Regularization in Stochastic Gradient Descent, "
+         "ICLR 2021 (arXiv:2101.12176), Sec. 2: for SGD with random shuffling, E[θ_m] = θ(mh) + O(m³h³) with θ(t) "
+         "the flow of L̃_SGD = L + (h/4m)Σ_k‖∇L̂_k‖² (equation number not checked against the paper)")
+
+GHOSH = ("Ghosh, Lyu, Zhang & Wang, Implicit regularization in Heavy-ball momentum accelerated SGD, ICLR 2023 "
+         "(arXiv:2302.00849), abstract and main theorem: the implicit regulariser of GD+M is (1+β)/(1−β) times "
+         "that of GD (theorem number and exact normalisation not checked against the paper)")
+
+KOVACHKI_STUART = ("Kovachki & Stuart, Continuous Time Analysis of Momentum Methods, JMLR 22 (2021) (invariant "
+                   "manifold); Hairer, Lubich & Wanner, GNI, ch. XV.2 (underlying one-step method of a two-step "
+                   "scheme)")
+
+MULAYOFF_MICHAELI = "Mulayoff & Michaeli, Exact Mean Square Linear Stability Analysis for SGD, arXiv:2306.07850"
+
+WU_MA_E = ("Wu, Ma & E, How SGD Selects the Global Minima in Over-parameterized Learning, NeurIPS 2018, Sec. 3 "
+           "(theorem number not checked against the paper)")
+
+MA_YING = ("Ma & Ying, On Linear Stability of SGD and Input-Smoothness of Neural Networks, NeurIPS 2021 "
+           "(arXiv:2105.13462)")
+
+MA_YING_STABILITY = f"{MA_YING}, Sec. 4 (statement form not checked against the paper)"
+
+__all__ = ["BARRETT_DHERIN", "BERNOULLI_SERIES", "GHOSH", "HLW", "HNW", "IGR_PREDICTIONS", "IGR_THEOREM",
+           "KOVACHKI_STUART", "MA_YING", "MA_YING_STABILITY", "MULAYOFF_MICHAELI", "SMITH", "WU_MA_E"]
