@@ -74,3 +74,8 @@ def quadratics(draw: st.DrawFn, d: int | st.SearchStrategy[int] = st.integers(1,
     A = A * sp.Rational(int(max_eig), scale) + sp.eye(dd) * sp.Rational(draw(st.integers(1, 10)), 10)
     theta0 = tuple(sp.Rational(draw(st.integers(-10, 10)), 10) or sp.Rational(1, 2) for _ in range(dd))
     return quadratic_loss(A), theta0
+
+
+__all__ = [
+    "SPECTRA", "orthogonal_matrices", "psd_matrices", "quadratics", "spectra",
+]

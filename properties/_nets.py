@@ -75,3 +75,8 @@ def learning_rates(draw: st.DrawFn, relative_to: float, low: float = 0.1, high: 
     if not relative_to > 0:
         raise InputError(f"relative_to={relative_to!r}; expected a positive number.")
     return float(draw(st.floats(low, high)) * relative_to)
+
+
+__all__ = [
+    "input_matrices", "interpolating_datasets", "learning_rates", "nets_and_inputs", "two_layer_nets",
+]

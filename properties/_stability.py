@@ -115,3 +115,8 @@ def stability_instances(draw: st.DrawFn, hessians: st.SearchStrategy[np.ndarray]
         Hs, feats = draw(hessians), None
     n = Hs.shape[0]
     return {"hessians": Hs, "features": feats, "batch": draw(st.integers(1, n)), "sampling": _value(draw, sampling)}
+
+
+__all__ = [
+    "SAMPLING_NAMES", "STABILITY_KINDS", "feature_matrices", "per_sample_hessians", "stability_instances",
+]

@@ -36,3 +36,8 @@ def load() -> str:
     name = selected_profile()
     settings.load_profile(name)
     return name
+
+
+__all__ = [
+    "PROFILES", "load", "selected_profile",
+]

@@ -23,7 +23,7 @@ from hypothesis.errors import Unsatisfiable
 
 from theorycheck.core.evidence import Case, Verdict, combine, jsonable
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 _hyp_lock = threading.Lock()
 _hyp_depth = 0
@@ -130,8 +130,8 @@ def counterexample_json(example: Any, case: Case) -> dict[str, Any]:
 
 def check_property(
     name: str,
-    strategy: st.SearchStrategy[T],
-    check: Callable[[T], Case],
+    strategy: st.SearchStrategy[_T],
+    check: Callable[[_T], Case],
     *,
     max_examples: int = 30,
     seed: int = 0,
@@ -148,7 +148,7 @@ def check_property(
     @settings(max_examples=max_examples, database=None, deadline=None, phases=phases, derandomize=False,
               suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     @given(strategy)
-    def prop(x: T) -> None:
+    def prop(x: _T) -> None:
         case = check(x)
         if not shrinking[0]:
             generated.append(case)

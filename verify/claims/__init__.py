@@ -2,18 +2,24 @@
 
 * :mod:`~theorycheck.claims.registry`: the registry (:func:`all_claims`, :func:`get`, :func:`register`) and
   the run settings :class:`RunContext`;
-* :mod:`~theorycheck.claims.base`: the :class:`Claim` base and its bookkeeping;
+* :mod:`~theorycheck.claims.base`: the :class:`Claim` base and its bookkeeping (:class:`Key`, :class:`Sizes`);
 * :mod:`~theorycheck.claims.kinds`: the claim kinds (property over instances, condition against the exact
   threshold, order study, effect over seeds);
+* :mod:`~theorycheck.claims.sources`: the citations;
 * one module per body of theory: :mod:`~theorycheck.claims.backward_error`, :mod:`~theorycheck.claims.implicit_reg`,
   :mod:`~theorycheck.claims.stability`, :mod:`~theorycheck.claims.nets`.
+
+Everything loads on first use.
 """
 
-from theorycheck.claims.base import Checked, Claim, Key, Sizes
-from theorycheck.claims.kinds import ConditionClaim, EffectClaim, Ladder, OrderClaim, PropertyClaim
-from theorycheck.claims.registry import AREA_MODULES, RunContext, all_claims, get, register
+import lazy_loader as lazy
 
-__all__ = [
-    "AREA_MODULES", "Checked", "Claim", "ConditionClaim", "EffectClaim", "Key", "Ladder", "OrderClaim",
-    "PropertyClaim", "RunContext", "Sizes", "all_claims", "get", "register",
-]
+__getattr__, __dir__, __all__ = lazy.attach(
+    __name__,
+    submodules=["backward_error", "base", "implicit_reg", "kinds", "nets", "registry", "sources", "stability"],
+    submod_attrs={
+        "base": ["Checked", "Claim", "Key", "Sizes"],
+        "kinds": ["ConditionClaim", "EffectClaim", "Ladder", "OrderClaim", "PropertyClaim"],
+        "registry": ["AREA_MODULES", "RunContext", "all_claims", "get", "register"],
+    },
+)

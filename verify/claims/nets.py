@@ -775,4 +775,4 @@ class GeneralisationNearTrainingSet(PropertyClaim):
 __all__ = ["AdversarialRobustness", "FlatnessVsHyperparameters", "GD_RUNS", "GaussNewtonTrace", "GdEdgeOfStability",
            "GeneralisationNearTrainingSet", "MultiplicativeInequality", "PINNED_SGD_RUNS", "SGD_RUNS",
            "SgdLinearStability", "SobolevFlatnessBound", "describe_net_inputs", "edge_tolerance", "gd_runs",
-           "perturbed", "trained", "trajectory_residuals"]
+           "perturbed", "trained", "trajectory_residuals", "SOURCE"]

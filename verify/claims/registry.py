@@ -17,7 +17,7 @@ from theorycheck.core.errors import UnknownClaimError
 if TYPE_CHECKING:
     from theorycheck.claims.base import Claim
 
-ClaimT = TypeVar("ClaimT", bound="type[Claim]")
+_ClaimT = TypeVar("_ClaimT", bound="type[Claim]")
 
 #: Area modules that define and register the built-in claims, in report order.
 AREA_MODULES: tuple[str, ...] = (
@@ -48,7 +48,7 @@ _REGISTRY: dict[str, "Claim"] = {}
 _loaded = False
 
 
-def register(cls: ClaimT) -> ClaimT:
+def register(cls: _ClaimT) -> _ClaimT:
     """Class decorator: register the default instance of a claim under its id."""
     if cls.id in _REGISTRY and type(_REGISTRY[cls.id]) is not cls:
         raise RuntimeError(f"duplicate claim id {cls.id!r}")

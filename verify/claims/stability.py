@@ -550,4 +550,4 @@ class MonteCarloGrowth(Claim):
 
 __all__ = ["BATCH_FACTORS", "BatchMonotone", "ClosedFormThreshold", "FullBatchLimit", "GdThreshold",
            "KthOrderStability", "MaYingFlatness", "MonteCarloGrowth", "MulayoffNecessary", "SecondMomentOperator",
-           "StabilityProperty", "WME_COUNTEREXAMPLE", "WuMaENecessary", "WuMaESufficient", "batch_factor"]
+           "StabilityProperty", "WME_COUNTEREXAMPLE", "WuMaENecessary", "WuMaESufficient", "batch_factor", "SLACK"]

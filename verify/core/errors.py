@@ -44,3 +44,9 @@ def require_finite(name: str, value: float) -> float:
     if not math.isfinite(v):
         raise InputError(f"`{name}` must be finite, got {value!r}.")
     return v
+
+
+__all__ = [
+    "DivergenceError", "InputError", "MalformedFileError", "PrecisionError", "TheorycheckError",
+    "UnknownClaimError", "require_finite",
+]

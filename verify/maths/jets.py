@@ -41,7 +41,7 @@ from theorycheck.maths.numbers import as_mpf
 ROUTES = ("taylor", "bernoulli")
 MAX_ORDER = 8  # beyond this the generic jets grow past what a check needs (k ≤ 4 is used)
 
-Vector = list  # a list of d components (PolyElement or sympy.Expr)
+_Vector = list  # a list of d components (PolyElement or sympy.Expr)
 
 
 def _multi_indices(d: int, n: int) -> list[tuple[int, ...]]:
@@ -73,10 +73,10 @@ class Jet:
         ]
         self._index = index
 
-    def zero(self) -> Vector:
+    def zero(self) -> _Vector:
         return [self.ring.zero] * self.d
 
-    def gradient(self) -> Vector:
+    def gradient(self) -> _Vector:
         """g = (L_{e_1}, …, L_{e_d})."""
         return [self.gens[self._index[tuple(int(i == j) for i in range(self.d))]] for j in range(self.d)]
 
@@ -90,20 +90,20 @@ class Jet:
                 out += p.diff(self.gens[i]) * s
         return out
 
-    def lie(self, u: Vector, F: Vector) -> Vector:
+    def lie(self, u: _Vector, F: _Vector) -> _Vector:
         """L_F u = u′F, the derivative of u along the field F."""
         return [sum((self.deriv(ui, j) * F[j] for j in range(self.d)), self.ring.zero) for ui in u]
 
-    def jacobian(self, u: Vector) -> list[list[PolyElement]]:
+    def jacobian(self, u: _Vector) -> list[list[PolyElement]]:
         """∂u_i/∂θ_j."""
         return [[self.deriv(ui, j) for j in range(self.d)] for ui in u]
 
 
-def _add(u: Vector, v: Vector) -> Vector:
+def _add(u: _Vector, v: _Vector) -> _Vector:
     return [a + b for a, b in zip(u, v)]
 
 
-def _scale(c: Any, u: Vector) -> Vector:
+def _scale(c: Any, u: _Vector) -> _Vector:
     return [c * a for a in u]
 
 
@@ -162,10 +162,10 @@ def generic_terms(d: int, k: int, route: str = "taylor", maxorder: int | None = 
 def _generic_terms(d: int, k: int, route: str, maxorder: int,
                    bcoef: tuple[sp.Rational, ...]) -> tuple[tuple[PolyElement, ...], ...]:
     ring_ = jet(d, maxorder)
-    F: list[Vector] = [_scale(-1, ring_.gradient())]
-    memo: dict[tuple[int, int], Vector] = {}
+    F: list[_Vector] = [_scale(-1, ring_.gradient())]
+    memo: dict[tuple[int, int], _Vector] = {}
 
-    def power(m: int, j: int, seed: Vector | None) -> Vector:
+    def power(m: int, j: int, seed: _Vector | None) -> _Vector:
         # [h^j] L_f̃^m u with u = f̃ (seed None, Taylor) or u = g (Bernoulli); needs F_0..F_j only
         if m == 0:
             if seed is None:

@@ -282,3 +282,11 @@ def per_sample_gradients(samples: Sequence[Loss], theta: Sequence[float]) -> np.
 @lru_cache(maxsize=64)
 def _np_grads(samples: tuple[Loss, ...]) -> list[Callable[..., Any]]:
     return [sp.lambdify(s.variables, list(s.gradient), modules="numpy") for s in samples]
+
+
+__all__ = [
+    "Batches", "consecutive_partition", "full_batch_flow", "pair_frequency_defect", "partition_regularisers",
+    "per_sample_gradients", "random_samples", "reversal_paired_orderings", "sampled_epoch_mean_map",
+    "sgd_epoch_map", "sgd_epoch_mean_map", "sgd_modified_field", "sgd_modified_loss", "tanh_samples",
+    "validate_partition",
+]

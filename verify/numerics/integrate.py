@@ -272,3 +272,10 @@ def make_integrator(field: Field, backend: str = "heyoka", digits: int = 40) -> 
 def flow(field: Field, theta0: Sequence[Any], t: Any, *, h: Any = 0, backend: str = "heyoka", digits: int = 40) -> list[Any]:
     """φ_t(θ0) of θ̇ = F(θ; h) on ``backend`` to about ``digits`` significant digits."""
     return make_integrator(field, backend, digits).run(theta0, t, h)
+
+
+__all__ = [
+    "BACKENDS", "FlowIntegrator", "GUARD_DIGITS", "HEYOKA_OPT_LEVEL", "HeyokaIntegrator", "MAX_DIGITS",
+    "MAX_STEPS", "MpmathIntegrator", "SCIPY_ATOL", "SCIPY_DIGITS", "SCIPY_RTOL", "ScipyIntegrator",
+    "digits_to_bits", "flow", "make_integrator", "validate_backend",
+]

@@ -466,5 +466,4 @@ def float64_floor(theta0: np.ndarray, rtol: float = FLOAT64_RTOL) -> float:
 
 __all__ = [
     "DEFAULT_TOL", "FLOAT64_RTOL", "OrderStudy", "fit_order", "float64_floor", "float64_local_errors",
-    "global_error_study", "local_error_study", "validate_steps",
-]
+    "global_error_study", "local_error_study", "validate_steps", "MAX_AUTO_DIGITS", "MIN_POINTS", "MIN_SIGNIFICANT", "PILOT_RESOLVED", "SETTLED", "TARGET_SIGNIFICANT"]

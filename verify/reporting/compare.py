@@ -136,3 +136,8 @@ def compare(baseline: RunRecord, new: RunRecord, rtol: float = DEFAULT_RTOL,
         if cid not in base:
             diffs.append(Difference(cid, f"claim added (verdict {n.verdict}; not in the baseline)"))
     return diffs
+
+
+__all__ = [
+    "COMPARED_SETTINGS", "DEFAULT_ATOL", "DEFAULT_RTOL", "Difference", "TIMING_KEY", "compare", "within",
+]

@@ -39,3 +39,8 @@ def describe() -> dict[str, Any]:
         "packages": versions,
         "git_commit": _git_commit(),
     }
+
+
+__all__ = [
+    "describe",
+]

@@ -262,3 +262,9 @@ def render_png(fig: Figure) -> bytes:
         return buf.getvalue()
     finally:
         plt.close(mfig)
+
+
+__all__ = [
+    "DPI", "FIGSIZE", "RENDERERS", "Renderer", "is_plot", "render_bar", "render_curve", "render_interval",
+    "render_loglog", "render_png", "render_scatter",
+]

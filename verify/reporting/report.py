@@ -34,7 +34,7 @@ from typing import Any
 from theorycheck.core.evidence import Case, Evidence, Figure, Verdict
 from theorycheck.reporting.record import RunRecord, dumps
 
-__all__ = ["dumps", "render_markdown", "render_html", "render_figures", "write_run", "MAX_CASES"]
+__all__ = ["dumps", "render_markdown", "render_html", "render_figures", "write_run", "MAX_CASES", "FOLD_CASES", "RenderedFigure"]
 
 #: Cases shown per claim; the rest stay in results.json (non-PASS cases are shown first).
 MAX_CASES = 40

@@ -180,6 +180,11 @@ def dumps_schema() -> str:
     """The schema as the text of ``verify/schema.json``."""
     return json.dumps(SCHEMA, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
+__all__ = [
+    "SCHEMA", "dumps_schema", "validate",
+]
+
+
 
 if __name__ == "__main__":  # pragma: no cover
     print(dumps_schema(), end="")

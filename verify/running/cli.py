@@ -64,6 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
+__all__ = [
+    "COMMAND_MODULES", "build_parser", "main",
+]
+
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -36,8 +36,8 @@ from theorycheck.core.errors import InputError
 if TYPE_CHECKING:
     from theorycheck.claims import RunContext
 
-T = TypeVar("T")
-R = TypeVar("R")
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 EXECUTORS = ("serial", "process", "dask")
 
@@ -106,12 +106,12 @@ class Executor(ABC):
     name: str = ""
 
     @abstractmethod
-    def map_outcomes(self, fn: Callable[[T], R], items: Sequence[T], *, desc: str = "",
+    def map_outcomes(self, fn: Callable[[_T], _R], items: Sequence[_T], *, desc: str = "",
                      progress: bool | None = None,
                      on_result: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
         """Run ``fn`` on every item; an exception in one item becomes its Outcome, not the caller's."""
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T], *, desc: str = "", progress: bool | None = None) -> list[R]:
+    def map(self, fn: Callable[[_T], _R], items: Sequence[_T], *, desc: str = "", progress: bool | None = None) -> list[_R]:
         """Results of ``fn`` in input order; re-raises the first item's exception."""
         outs = self.map_outcomes(fn, items, desc=desc, progress=progress)
         for o in outs:
@@ -271,8 +271,8 @@ def get_executor(name: str, scheduler: str | None = None, max_workers: int | Non
     return DaskExecutor(scheduler, max_workers)
 
 
-def parallel_map(fn: Callable[[T], R], items: Iterable[T], ctx: "RunContext", *, desc: str = "",
-                 progress: bool | None = None) -> list[R]:
+def parallel_map(fn: Callable[[_T], _R], items: Iterable[_T], ctx: "RunContext", *, desc: str = "",
+                 progress: bool | None = None) -> list[_R]:
     """``[fn(x) for x in items]`` on the run's executor; results in input order, identical to serial.
 
     ``fn`` must be pure given its item (put the seed in the item). Inside a
@@ -296,7 +296,13 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], ctx: "RunContext", *,
         return ex.map(fn, items, desc=desc, progress=progress)
 
 
-def chunks(items: Sequence[T], n: int) -> Iterator[Sequence[T]]:
+def chunks(items: Sequence[_T], n: int) -> Iterator[Sequence[_T]]:
     """Split ``items`` into consecutive chunks of at most ``n`` (for sweeps whose items are too small to ship one by one)."""
     for i in range(0, len(items), n):
         yield items[i:i + n]
+
+
+__all__ = [
+    "DaskExecutor", "EXECUTORS", "Executor", "Outcome", "ProcessExecutor", "SerialExecutor", "chunks",
+    "get_executor", "parallel_map",
+]

@@ -186,3 +186,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     path = config.stash.get(_REPORT_KEY, None)
     if path:
         terminalreporter.write_line(f"theorycheck report: {path}/index.html")
+
+
+__all__ = [
+    "TheoryBaselineWarning", "TheorySession", "claim_params", "pytest_addoption", "pytest_sessionfinish",
+    "pytest_terminal_summary", "record_from_session", "theory",
+]

@@ -117,3 +117,8 @@ def _evidence(claim: Claim, o: Outcome) -> Evidence:
         return o.value
     # run_one never raises, so this is the executor failing (worker killed, unpicklable claim)
     return error_evidence(claim, o.error or "worker failed", "worker failed")
+
+
+__all__ = [
+    "MAX_WARNINGS", "error_evidence", "precision", "run_claims", "run_one",
+]

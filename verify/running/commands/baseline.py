@@ -65,3 +65,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {out}: {len(record.claims)} claims (" + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
           + "); review `git diff` and commit it with the change that explains it.")
     return 0
+
+
+__all__ = [
+    "DEFAULT_PATH", "HELP", "NAME", "add_arguments", "run",
+]

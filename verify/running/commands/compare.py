@@ -45,3 +45,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"no differences: {n} claims, same verdicts, key numbers within rtol {rtol:g}.")
     return 1 if diffs else 0
+
+
+__all__ = [
+    "HELP", "NAME", "add_arguments", "run",
+]

@@ -87,3 +87,8 @@ def run(args: argparse.Namespace) -> int:
                                                              "without")
     print(json.dumps(jsonable(out), sort_keys=True, allow_nan=False))
     return 0
+
+
+__all__ = [
+    "HELP", "NAME", "add_arguments", "run",
+]

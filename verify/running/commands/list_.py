@@ -20,3 +20,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         print(f"{c.id:<40} {c.title}  [{c.source}]")
     return 0
+
+
+__all__ = [
+    "HELP", "NAME", "add_arguments", "run",
+]

@@ -234,3 +234,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(table(study, info))
     return EXIT.get(str(study.verdict), 1)
+
+
+__all__ = [
+    "EXIT", "HELP", "KINDS", "MIN_STEPS", "NAME", "add_arguments", "check_defined", "measure", "parse_digits",
+    "parse_point", "parse_steps", "run", "table", "to_json",
+]

@@ -52,3 +52,8 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     # A FAIL is a finding, not a crash: the run itself succeeded. ERROR means a check broke.
     return 1 if any(str(e.verdict) == "ERROR" for e in record.claims) else 0
+
+
+__all__ = [
+    "HELP", "NAME", "add_arguments", "run",
+]

@@ -23,3 +23,8 @@ def run(args: argparse.Namespace) -> int:
     if c.tags:
         print(f"tags:      {', '.join(c.tags)}")
     return 0
+
+
+__all__ = [
+    "HELP", "NAME", "add_arguments", "run",
+]

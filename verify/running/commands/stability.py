@@ -182,3 +182,8 @@ def run(args: argparse.Namespace) -> int:
     res = analyse(P, batch, args.sampling, rtol)
     print(json.dumps(jsonable(res), allow_nan=False) if args.json else _table(res))
     return 0
+
+
+__all__ = [
+    "HELP", "NAME", "add_arguments", "analyse", "load_array", "parse_batches", "problem", "run", "sweep",
+]
