@@ -1,6 +1,6 @@
 """Benchmark: one local-order check, heyoka (Taylor, multiprecision) against mpmath.odefun, at matched digits.
 
-The check is issue 3's: GD on the zoo's ``trig`` loss against the IGR flow
+The check: GD on the zoo's ``trig`` loss against the IGR flow
 −∇(L + (h/4)‖∇L‖²) (Barrett & Dherin, ICLR 2021, Thm 3.1), local error on 6
 step sizes 1/8 … 1/256, precision chosen so that every error is resolved to
 at least 30 significant digits. The heyoka study runs first in a fresh
@@ -18,7 +18,7 @@ flow time per run of each backend and three ratios (mpmath / heyoka):
   case inside a run: a claim reuses it for mutants and other ladders);
 * ``flow``: integrator time only, compile excluded.
 
-Goal (issue 3, item 9): ≥ 1000× at matched digits. Run with
+Goal: ≥ 1000× at matched digits. Run with
 ``.venv/bin/python benchmarks/bench_order.py`` (about 1–3 minutes, almost
 all of it mpmath).
 """

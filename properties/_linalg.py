@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from theorycheck.core.errors import InputError
+from theorycheck.properties._draws import value
 
 SPECTRA = ("any", "rank_deficient", "ill_conditioned")
 
@@ -47,7 +48,7 @@ def spectra(draw: st.DrawFn, d: int, spectrum: str = "any", max_eig: float = 10.
 def psd_matrices(draw: st.DrawFn, d: int | st.SearchStrategy[int] = st.integers(1, 4), spectrum: str = "any",
                  max_eig: float = 10.0) -> np.ndarray:
     """A symmetric positive semi-definite matrix, shape (d, d), with a chosen kind of spectrum."""
-    dd = draw(d) if isinstance(d, st.SearchStrategy) else d
+    dd = value(draw, d)
     eig = draw(spectra(dd, spectrum, max_eig))
     q = draw(orthogonal_matrices(dd))
     a = (q * eig) @ q.T
@@ -65,7 +66,7 @@ def quadratics(draw: st.DrawFn, d: int | st.SearchStrategy[int] = st.integers(1,
 
     from theorycheck.maths.losses import quadratic_loss
 
-    dd = draw(d) if isinstance(d, st.SearchStrategy) else d
+    dd = value(draw, d)
     # A = BᵀB/k + εI with small-integer B: exact, positive definite, bounded spectrum
     ints = st.integers(-3, 3)
     B = sp.Matrix(dd, dd, [draw(ints) for _ in range(dd * dd)])

@@ -10,11 +10,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from theorycheck.core.errors import InputError
+from theorycheck.properties._draws import value
 from theorycheck.maths.networks import ACTIVATIONS, SMOOTH_ACTIVATIONS, TwoLayerNet, init_net
-
-
-def _value(draw: st.DrawFn, x):
-    return draw(x) if isinstance(x, st.SearchStrategy) else x
 
 
 @st.composite
@@ -25,8 +22,8 @@ def two_layer_nets(draw: st.DrawFn, dim: int | st.SearchStrategy[int] = st.integ
                    scale: float | st.SearchStrategy[float] = st.floats(0.2, 3.0)) -> TwoLayerNet:
     """A :class:`~theorycheck.maths.networks.TwoLayerNet` drawn by :func:`~theorycheck.maths.networks.init_net`:
     W ~ N(0, s²/d), b ~ N(0, s²/4), a ~ N(0, 1/m), from a drawn seed."""
-    d, m = _value(draw, dim), _value(draw, width)
-    act, has_bias, s = _value(draw, activation), _value(draw, bias), _value(draw, scale)
+    d, m = value(draw, dim), value(draw, width)
+    act, has_bias, s = value(draw, activation), value(draw, bias), value(draw, scale)
     if act not in ACTIVATIONS:
         raise InputError(f"activation={act!r}; expected one of {', '.join(ACTIVATIONS)}.")
     return init_net(d, m, seed=draw(st.integers(0, 2**32 - 1)), activation=act, bias=has_bias, scale=s)
@@ -40,7 +37,7 @@ def input_matrices(draw: st.DrawFn, dim: int, n: int | st.SearchStrategy[int] = 
     The range straddles 1 on purpose: a bound that is wrong only for ‖x‖ < 1
     (a dropped 1/‖x‖) or only for ‖x‖ > 1 must meet both kinds of input.
     """
-    nn_ = _value(draw, n)
+    nn_ = value(draw, n)
     lo, hi = norms
     if not 0 < lo <= hi:
         raise InputError(f"norms={norms!r}; expected 0 < low ≤ high.")

@@ -14,17 +14,14 @@ import numpy as np
 from hypothesis import strategies as st
 
 from theorycheck.core.errors import InputError
+from theorycheck.properties._draws import value
 
 STABILITY_KINDS = ("any", "rank_deficient", "ill_conditioned")
 SAMPLING_NAMES = ("with", "without")
 
 
-def _value(draw: st.DrawFn, x):
-    return draw(x) if isinstance(x, st.SearchStrategy) else x
-
-
 def _kind(draw: st.DrawFn, kind) -> str:
-    k = _value(draw, kind)
+    k = value(draw, kind)
     if k not in STABILITY_KINDS:
         raise InputError(f"kind={k!r}; expected one of {', '.join(STABILITY_KINDS)}.")
     return k
@@ -53,7 +50,7 @@ def feature_matrices(draw: st.DrawFn, n: int | st.SearchStrategy[int] = st.integ
     have n ≥ d (so H is invertible) and singular values spread over ≥ 3 decades.
     """
     k = _kind(draw, kind)
-    nn, dd = _value(draw, n), _value(draw, d)
+    nn, dd = value(draw, n), value(draw, d)
     if k == "rank_deficient":
         dd = max(dd, 2)
     if k == "ill_conditioned":
@@ -80,7 +77,7 @@ def per_sample_hessians(draw: st.DrawFn, n: int | st.SearchStrategy[int] = st.in
                         scale: tuple[float, float] = (0.2, 3.0)) -> np.ndarray:
     """Per-sample Hessians Hᵢ = FᵢFᵢᵀ ⪰ 0, shape (n, d, d), each of drawn rank 1..d, λ_max(H) in ``scale``."""
     k = _kind(draw, kind)
-    nn, dd = _value(draw, n), _value(draw, d)
+    nn, dd = value(draw, n), value(draw, d)
     if k != "any":
         dd = max(dd, 2)
     if k == "ill_conditioned":
@@ -114,7 +111,7 @@ def stability_instances(draw: st.DrawFn, hessians: st.SearchStrategy[np.ndarray]
     else:
         Hs, feats = draw(hessians), None
     n = Hs.shape[0]
-    return {"hessians": Hs, "features": feats, "batch": draw(st.integers(1, n)), "sampling": _value(draw, sampling)}
+    return {"hessians": Hs, "features": feats, "batch": draw(st.integers(1, n)), "sampling": value(draw, sampling)}
 
 
 __all__ = [

@@ -29,7 +29,7 @@ def igr_field(loss):
 
 
 def second_order_field(loss):
-    """f̃ truncated after h²: −g − (h/2)Hg − h²((1/12)T(g,g) + (1/3)H²g) (DESIGN.md; HLW GNI ch. IX)."""
+    """f̃ truncated after h²: −g − (h/2)Hg − h²((1/12)T(g,g) + (1/3)H²g) (HLW GNI ch. IX)."""
     g = loss.gradient
     Hm = loss.hessian
     f2 = -loss.third(list(g), list(g)) / 12 - Hm * Hm * g / 3

@@ -232,7 +232,7 @@ class ConditionClaim(PropertyClaim):
             lo, hi = min(rs), max(rs)
             nec, suf = lo >= 1 - CONDITION_SLACK, hi <= 1 + CONDITION_SLACK
             tight = min(abs(r - 1) for r in rs) <= 1e-7
-            out[k] = {"claimed": kind, "min_ratio": _cell(lo), "max_ratio": _cell(hi),
+            out[k] = {"claimed": kind, "min_ratio": table_cell(lo), "max_ratio": table_cell(hi),
                       "verdict": ("necessary" if nec else "NOT necessary") + ", " +
                                  ("sufficient" if suf else "not sufficient") + (", tight" if tight else "")}
         return out
@@ -254,7 +254,7 @@ class ConditionClaim(PropertyClaim):
             for k, v in status.items()) + f" — {self.summary_what}, {checked.examples} instances"
 
 
-def _cell(x: Any) -> Any:
+def table_cell(x: Any) -> Any:
     """A number that survives the JSON round trip inside settings and annotations ("inf" stays a string)."""
     if isinstance(x, str):
         return x
@@ -410,4 +410,4 @@ class EffectClaim(Claim):
 
 __all__ = ["CONDITION_SLACK", "ConditionClaim", "EffectClaim", "Key", "Ladder", "OrderClaim", "PropertyClaim",
            "ROUNDING", "Sizes", "describe_instance", "inequality_case", "instance_name", "instance_problem",
-           "order_curve"]
+           "order_curve", "table_cell"]

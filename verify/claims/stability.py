@@ -34,7 +34,7 @@ import lazy_loader as lazy
 from theorycheck import maths, numerics, properties
 from theorycheck.claims.base import Checked, Claim, Key, RunContext, Sizes
 from theorycheck.claims.kinds import (CONDITION_SLACK, ConditionClaim, PropertyClaim, describe_instance,
-                                      instance_name, instance_problem)
+                                      instance_name, instance_problem, table_cell)
 from theorycheck.claims.registry import register
 from theorycheck.claims.sources import MA_YING, MA_YING_STABILITY, MULAYOFF_MICHAELI, WU_MA_E
 from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict
@@ -66,14 +66,6 @@ def batch_factor(name: str, n: int, batch: int, sampling: str) -> float:
         from theorycheck.core.errors import InputError
 
         raise InputError(f"`batch_factor` must be one of {', '.join(BATCH_FACTORS)}, got {name!r}.") from None
-
-
-def _cell(x: Any) -> Any:
-    """A table cell that survives the JSON round trip (annotations keep "inf" as a string)."""
-    if isinstance(x, str):
-        return x
-    v = float(x)
-    return v if math.isfinite(v) else str(v)
 
 
 def _hessian_instances(n: tuple[int, int], d: tuple[int, int]) -> Any:
@@ -229,8 +221,8 @@ class ClosedFormThreshold(StabilityProperty):
                     note=f"η* = {e_mf:.12g} vs root {e_root:.12g}; ρ_enum crosses 1: {lo <= 1 + SLACK < hi}")
 
     def figures(self, checked: Checked) -> list[Figure]:
-        rows = [[c.name, _cell(c.measured["eta_closed_form"]), _cell(c.measured["eta_root"]),
-                 _cell(c.measured["rel_diff"])] for c in checked.cases("generated")[:20]]
+        rows = [[c.name, table_cell(c.measured["eta_closed_form"]), table_cell(c.measured["eta_root"]),
+                 table_cell(c.measured["rel_diff"])] for c in checked.cases("generated")[:20]]
         return [Figure("table", "η*(B): closed form vs root of ρ = 1",
                        annotations={"columns": ["instance", "closed form", "root", "rel. diff"], "rows": rows})]
 
@@ -458,8 +450,8 @@ class KthOrderStability(StabilityProperty):
 
     def figures(self, checked: Checked) -> list[Figure]:
         k = self.k
-        rows = [[c.name, _cell(c.measured["eta2"]), _cell(c.measured[f"eta{k}"]), _cell(c.measured["ratio"]),
-                 _cell(c.measured["bound_over_moment"])] for c in checked.cases("generated")[:20]]
+        rows = [[c.name, table_cell(c.measured["eta2"]), table_cell(c.measured[f"eta{k}"]), table_cell(c.measured["ratio"]),
+                 table_cell(c.measured["bound_over_moment"])] for c in checked.cases("generated")[:20]]
         return [Figure("table", f"η*₂ and η*_{k} (exact enumeration)",
                        annotations={"columns": ["instance", "η*₂", f"η*_{k}", "ratio", "bound/moment"],
                                     "rows": rows})]

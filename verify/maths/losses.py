@@ -96,6 +96,29 @@ class Loss:
         return int(sp.Poly(self.expr, *self.variables).total_degree())
 
     @cached_property
+    def _gradient_mp(self):
+        # lambdify prints rationals as mpf(p)/mpf(q), evaluated at call time,
+        # so constants follow the caller's working precision
+        return sp.lambdify(self.variables, list(self.gradient), modules="mpmath", cse=True)
+
+    def gradient_mpmath(self, theta: Sequence[object]) -> list[object]:
+        """∇L(θ) as mpmath numbers at the current precision (θ: mpmath numbers, in variable order).
+
+        A constant component (``a**2 + b`` has ∂/∂b = 1) comes back from sympy as an exact number and is
+        converted too; a complex value (log of a negative number) is left for the caller to reject.
+        """
+        import mpmath
+
+        out = []
+        for v in self._gradient_mp(*theta):
+            if isinstance(v, sp.Basic):
+                v = mpmath.mpf(sp.N(v, mpmath.mp.dps + 5))
+            elif not isinstance(v, (mpmath.mpf, mpmath.mpc)):
+                v = mpmath.mpf(v)
+            out.append(v)
+        return out
+
+    @cached_property
     def _hessian_float(self):
         return sp.lambdify(self.variables, self.hessian, modules="numpy")
 

@@ -40,19 +40,13 @@ import mpmath
 import sympy as sp
 
 from theorycheck.core.errors import InputError
+from theorycheck.maths.constants import IGR_COEFFICIENT
 from theorycheck.maths.fields import H, Field
 from theorycheck.maths.jets import (MAX_ORDER, ROUTES, bernoulli_coefficients, concretise, generic_terms, jet,
                                     maxorder_for, validate_order)
 from theorycheck.maths.losses import Loss
-from theorycheck.maths.numbers import as_fraction, as_mpf
+from theorycheck.maths.numbers import as_mpf, as_rational
 
-#: The c of the implicit regulariser c·h‖∇L‖²: GD follows L + (h/4)‖∇L‖² (Barrett & Dherin, ICLR 2021, Thm. 3.1).
-IGR_COEFFICIENT = Fraction(1, 4)
-
-
-def _rational(x: Any) -> sp.Rational:
-    f = as_fraction(x, "coefficient")
-    return sp.Rational(f.numerator, f.denominator)
 
 
 @lru_cache(maxsize=None)
@@ -128,24 +122,27 @@ def igr_loss(loss: Loss, coefficient: Any = IGR_COEFFICIENT) -> Loss:
 
     The step symbol :data:`H` appears in the expression; the variables are those of ``loss``.
     """
-    return _igr_loss(loss, _rational(coefficient))
+    c = as_rational(coefficient)
+    return _penalised(loss, c * H, f"igr({loss.name})", f"{loss.name} + {c}·h‖∇L‖²")
 
 
 @lru_cache(maxsize=None)
-def _igr_loss(loss: Loss, c: sp.Rational) -> Loss:
-    expr = loss.expr + c * H * sum(gi**2 for gi in loss.gradient)
-    return Loss(f"igr({loss.name})", expr, loss.variables, description=f"{loss.name} + {c}·h‖∇L‖²")
+def _penalised(loss: Loss, mu: sp.Expr, name: str, description: str) -> Loss:
+    """L + μ‖∇L‖² (one construction for the IGR and the explicit-GR losses)."""
+    if mu.free_symbols - {H}:
+        raise InputError(f"`mu` may only contain the step symbol h, got {mu}.")
+    return Loss(name, loss.expr + mu * sum(gi**2 for gi in loss.gradient), loss.variables, description=description)
 
 
 def igr_field(loss: Loss, coefficient: Any = IGR_COEFFICIENT) -> Field:
     """θ̇ = −∇L̃ for :func:`igr_loss` (the gradient of the modified loss, built directly); cached."""
-    return _igr_field(loss, _rational(coefficient))
+    return _igr_field(loss, as_rational(coefficient))
 
 
 @lru_cache(maxsize=None)
 def _igr_field(loss: Loss, c: sp.Rational) -> Field:
     lt = igr_loss(loss, c)
-    name = "igr" if c == _rational(IGR_COEFFICIENT) else f"igr(c={c})"
+    name = "igr" if c == as_rational(IGR_COEFFICIENT) else f"igr(c={c})"
     return Field(loss.variables, tuple(-gi for gi in lt.gradient), name=name,
                  meta={"loss": loss.name, "coefficient": str(c)})
 
@@ -263,15 +260,8 @@ def direct_terms(loss: Loss, k: int, route: str = "bernoulli",
 
 def egr_loss(loss: Loss, mu: Any) -> Loss:
     """L_μ = L + μ‖∇L‖²; ``mu`` is a number or a sympy expression (``H/4`` ties it to the step symbol)."""
-    return _egr_loss(loss, sp.sympify(mu))
-
-
-@lru_cache(maxsize=None)
-def _egr_loss(loss: Loss, mu: sp.Expr) -> Loss:
-    if mu.free_symbols - {H}:
-        raise InputError(f"`mu` may only contain the step symbol h, got {mu}.")
-    expr = loss.expr + mu * sum(gi**2 for gi in loss.gradient)
-    return Loss(f"egr({loss.name}, mu={mu})", expr, loss.variables, description=f"{loss.name} + ({mu})·‖∇L‖²")
+    mu = sp.sympify(mu)
+    return _penalised(loss, mu, f"egr({loss.name}, mu={mu})", f"{loss.name} + ({mu})·‖∇L‖²")
 
 
 def egr_field(loss: Loss, mu: Any) -> Field:
@@ -281,8 +271,7 @@ def egr_field(loss: Loss, mu: Any) -> Field:
 
 @lru_cache(maxsize=None)
 def _egr_field(loss: Loss, mu: sp.Expr) -> Field:
-    if mu.free_symbols - {H}:
-        raise InputError(f"`mu` may only contain the step symbol h, got {mu}.")
+    egr_loss(loss, mu)  # validates mu
     g = loss.gradient
     Hg = loss.hessian * g
     return Field(loss.variables, tuple(-(g[i] + 2 * mu * Hg[i]) for i in range(loss.dim)), name=f"egr(mu={mu})",
@@ -291,7 +280,7 @@ def _egr_field(loss: Loss, mu: sp.Expr) -> Field:
 
 def egr_rate_field(loss: Loss, c: Fraction | float | str = IGR_COEFFICIENT) -> Field:
     """The flow of L + c·h‖∇L‖² (μ tied to the step): c = ¼ is the IGR field."""
-    return egr_field(loss, sp.Rational(str(Fraction(c))) * H)
+    return egr_field(loss, as_rational(c) * H)
 
 
 def matches_igr_field(loss: Loss) -> bool:

@@ -95,9 +95,6 @@ def _hb_field(loss: Loss, beta: sp.Expr, order: int) -> Field:
     return Field(loss.variables, comps, name=f"heavy-ball(beta={beta}):{order}", meta={"beta": str(beta), "order": order})
 
 
-GHOSH_FACTOR = "(1+beta)/(1-beta)"
-
-
 def ghosh_field(loss: Loss, beta: Any, factor: Any | None = None) -> Field:
     """The first-order closed form ẏ = −(1/(1−β))∇[L + κ·h/(4(1−β))‖∇L‖²], κ = (1+β)/(1−β) (Ghosh et al. 2023).
 
@@ -120,11 +117,6 @@ def transient_steps(beta: float, digits: int) -> int:
     return int(math.ceil(digits * math.log(10) / -math.log(b))) + 2
 
 
-@lru_cache(maxsize=64)
-def _mp_grad(loss: Loss) -> Callable[..., Any]:
-    return sp.lambdify(loss.variables, list(loss.gradient), modules="mpmath", cse=True)
-
-
 def heavy_ball_orbit(loss: Loss, beta: Any, theta0: Sequence[Any], h: Any, n: int,
                      digits: int | None = None) -> list[list[Any]]:
     """θ₀, θ₁, …, θ_n of heavy ball *on the slow manifold through θ₀* (mpmath at ``digits``).
@@ -141,7 +133,7 @@ def heavy_ball_orbit(loss: Loss, beta: Any, theta0: Sequence[Any], h: Any, n: in
     eigenvalue λ along the way (:func:`slow_manifold_limit`); beyond it the
     iterates spiral and no real modified flow describes them.
     """
-    grad = _mp_grad(loss)
+    grad = loss.gradient_mpmath
     digits = int(mpmath.mp.dps) if digits is None else int(digits)
     with mpmath.workdps(digits + 10):
         b = mpmath.mpf(sp.nsimplify(beta).p) / sp.nsimplify(beta).q if sp.nsimplify(beta).is_Rational else mpmath.mpf(beta)
@@ -152,10 +144,10 @@ def heavy_ball_orbit(loss: Loss, beta: Any, theta0: Sequence[Any], h: Any, n: in
         def run(start: list[Any], steps: int) -> list[list[Any]]:
             # start with the leading slow velocity −h g/(1−β): the fast mode starts at O(h²), not O(h)
             cur = list(start)
-            prev = [c + hh * gi / (1 - b) for c, gi in zip(cur, grad(*cur))]
+            prev = [c + hh * gi / (1 - b) for c, gi in zip(cur, grad(cur))]
             path = [cur]
             for _ in range(steps):
-                g = grad(*cur)
+                g = grad(cur)
                 nxt = [c - hh * gi + b * (c - p) for c, gi, p in zip(cur, g, prev)]
                 prev, cur = cur, nxt
                 path.append(cur)
@@ -235,6 +227,6 @@ def heavy_ball_slow_map(loss: Loss, beta: Any, digits: int | None = None) -> Ste
 
 
 __all__ = [
-    "GHOSH_FACTOR", "ghosh_field", "heavy_ball_field", "heavy_ball_orbit", "heavy_ball_slow_map", "heavy_ball_terms",
+    "ghosh_field", "heavy_ball_field", "heavy_ball_orbit", "heavy_ball_slow_map", "heavy_ball_terms",
     "slow_manifold_limit", "transient_steps",
 ]

@@ -43,6 +43,7 @@ import numpy as np
 from autograd import grad, hessian
 
 from theorycheck.core.errors import InputError
+from theorycheck.maths.numbers import finite_float_array
 
 # --------------------------------------------------------------------------- activations
 
@@ -373,28 +374,18 @@ def validate_data(X: np.ndarray, y: np.ndarray | None = None, dim: int | None = 
 
     X has shape (n, d), y shape (n,) (or (n, 1)); both finite.
     """
-    X = np.asarray(X)
-    if X.dtype.kind not in "fiu":
-        raise InputError(f"features must be a numeric array, got dtype {X.dtype}.")
-    X = X.astype(float)
+    X = finite_float_array(X, "features")
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-        raise InputError(f"features must have shape (n ≥ 1, d ≥ 1), got {X.shape}.")
-    if not np.all(np.isfinite(X)):
-        raise InputError("features contain NaN or inf.")
+        raise InputError(f"`features` must have shape (n ≥ 1, d ≥ 1), got {X.shape}.")
     if dim is not None and X.shape[1] != dim:
-        raise InputError(f"features have {X.shape[1]} columns but the net has input dimension {dim}.")
+        raise InputError(f"`features` have {X.shape[1]} columns but the net has input dimension {dim}.")
     if y is None:
         return X, None
-    y = np.asarray(y)
-    if y.dtype.kind not in "fiu":
-        raise InputError(f"targets must be a numeric array, got dtype {y.dtype}.")
-    y = y.astype(float)
+    y = finite_float_array(y, "targets")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise InputError(f"targets must have shape ({X.shape[0]},) to match features {X.shape}, got {y.shape}.")
-    if not np.all(np.isfinite(y)):
-        raise InputError("targets contain NaN or inf.")
+        raise InputError(f"`targets` must have shape ({X.shape[0]},) to match features {X.shape}, got {y.shape}.")
     return X, y
 
 

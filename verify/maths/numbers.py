@@ -85,4 +85,23 @@ def as_fraction(x: Any, name: str = "h") -> Fraction:
     return f
 
 
-__all__ = ["as_fraction", "as_mpf", "as_mpf_vector"]
+def as_rational(x: Any, name: str = "coefficient") -> sp.Rational:
+    """``x`` as an exact sympy Rational, through :func:`as_fraction` (so ``0.25`` and ``"1/4"`` are 1/4)."""
+    f = as_fraction(x, name)
+    return sp.Rational(f.numerator, f.denominator)
+
+
+def finite_float_array(a: object, name: str) -> Any:
+    """``a`` as a float64 array, or :class:`InputError` if it is not real and numeric or holds NaN or inf."""
+    import numpy as np
+
+    arr = np.asarray(a)
+    if arr.dtype == object or arr.dtype.kind not in "fiu":
+        raise InputError(f"`{name}` must be a real numeric array, got dtype {arr.dtype}.")
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"`{name}` contains NaN or inf.")
+    return arr
+
+
+__all__ = ["as_fraction", "as_mpf", "as_mpf_vector", "as_rational", "finite_float_array"]

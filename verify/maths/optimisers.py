@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import mpmath
-import sympy as sp
 
 from theorycheck.core.errors import DivergenceError, InputError
 from theorycheck.maths.losses import Loss
@@ -39,20 +38,10 @@ class GradientDescent:
         self.loss = loss
         self.name = "gd"
         self.dim = loss.dim
-        # lambdify prints rationals as mpf(p)/mpf(q), evaluated at call time,
-        # so constants follow the caller's working precision
-        self._grad = sp.lambdify(loss.variables, list(loss.gradient), modules="mpmath", cse=True)
 
     def gradient(self, theta: Sequence[Any]) -> list[Any]:
-        """∇L(θ) at the current precision."""
-        out = []
-        for v in self._grad(*theta):
-            if isinstance(v, sp.Basic):  # a constant component comes back symbolic
-                v = mpmath.mpf(sp.N(v, mpmath.mp.dps + 5))
-            elif not isinstance(v, (mpmath.mpf, mpmath.mpc)):
-                v = mpmath.mpf(v)
-            out.append(v)  # an mpc (log of a negative number) is left for `iterate` to reject
-        return out
+        """∇L(θ) at the current precision (an mpc, from the log of a negative number, is left for `iterate`)."""
+        return self.loss.gradient_mpmath(theta)
 
     def __call__(self, theta: Sequence[Any], h: Any) -> list[Any]:
         th = as_mpf_vector(theta)

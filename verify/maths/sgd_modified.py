@@ -2,8 +2,8 @@
 
 One epoch of SGD without replacement visits m mini-batches with losses
 L̂₀ … L̂_{m−1} (L = (1/m) Σ_k L̂_k) in a random order σ, taking m steps
-θ ← θ − h ∇L̂_{σ(k)}(θ). Smith et al. (Sec. 2, main result; their Eq. (1)
-— equation number as we recall it, not verified against the PDF) state that
+θ ← θ − h ∇L̂_{σ(k)}(θ). Smith et al. (Sec. 2, main result; equation number not
+checked against the paper) state that
 the *mean* iterate over orderings satisfies E[θ_m] = θ(mh) + O(m³h³), where
 θ(t) is the gradient flow of
 
@@ -44,8 +44,8 @@ import sympy as sp
 from theorycheck.core.errors import InputError
 from theorycheck.maths.fields import H, Field
 from theorycheck.maths.losses import Loss
-from theorycheck.maths.modified import IGR_COEFFICIENT
-from theorycheck.maths.numbers import as_mpf
+from theorycheck.maths.constants import IGR_COEFFICIENT
+from theorycheck.maths.numbers import as_mpf, as_rational
 from theorycheck.maths.optimisers import StepMap
 
 
@@ -89,13 +89,9 @@ class Batches:
         """L = (1/n) Σ ℓᵢ = (1/m) Σ L̂_k (equal batch sizes)."""
         return Loss("mean", sp.Add(*[s.expr for s in self.samples]) / len(self.samples), self.variables)
 
-    @cached_property
-    def _mp_grads(self) -> list[Callable[..., Any]]:
-        return [sp.lambdify(self.variables, list(b.gradient), modules="mpmath", cse=True) for b in self.batch_losses]
-
     def batch_gradient(self, k: int, theta: Sequence[Any]) -> list[Any]:
         """∇L̂_k(θ) in mpmath at the current precision."""
-        return [mpmath.mpf(v) for v in self._mp_grads[k](*theta)]
+        return self.batch_losses[k].gradient_mpmath(theta)
 
 
 def validate_partition(partition: Sequence[Sequence[int]], n: int) -> tuple[tuple[int, ...], ...]:
@@ -128,7 +124,7 @@ def sgd_modified_loss(batches: Batches, coefficient: Any = IGR_COEFFICIENT, batc
     other values are mutants.
     """
     m = batches.m
-    c = sp.Rational(str(Fraction(coefficient)))
+    c = as_rational(coefficient)
     reg = sp.Add(*[sum(gi**2 for gi in b.gradient) for b in batches.batch_losses])
     expr = batches.loss.expr + c * (H / m) / sp.Integer(m) ** batch_power * reg
     return Loss(f"sgd_modified(c={c},p={batch_power})", expr, batches.variables)

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from theorycheck.core.errors import InputError
+from theorycheck.maths.numbers import finite_float_array
 from theorycheck.maths.sampling import SAMPLINGS, enumerate_batches, sampling_factor
 
 #: Eigenvalues of H below RANK_RTOL·λ_max(H) count as null directions.
@@ -70,24 +71,13 @@ __all__ = [
 
 # --------------------------------------------------------------------------- validation
 
-def _finite_float_array(a: object, name: str) -> np.ndarray:
-    arr = np.asarray(a)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise InputError(f"`{name}` must be a real numeric array, got dtype {arr.dtype}.")
-    arr = arr.astype(float)
-    if not np.all(np.isfinite(arr)):
-        raise InputError(f"`{name}` contains NaN or inf.")
-    return arr
-
-
-
 def validate_hessians(hessians: object, name: str = "hessians") -> np.ndarray:
     """Per-sample Hessians, shape (n, d, d): finite, symmetric, each PSD (an interpolating minimum).
 
     The second-moment theory needs every Hᵢ ⪰ 0 (Mulayoff & Michaeli Def. 2); an indefinite
     mean H is not a minimum at all, an indefinite Hᵢ with PSD mean is not an interpolating one.
     """
-    H = _finite_float_array(hessians, name)
+    H = finite_float_array(hessians, name)
     if H.ndim != 3 or H.shape[1] != H.shape[2] or H.shape[0] < 1 or H.shape[1] < 1:
         raise InputError(f"`{name}` must have shape (n, d, d) with square d×d matrices, got shape {H.shape}.")
     scale = max(float(np.abs(H).max()), np.finfo(float).tiny)
@@ -113,7 +103,7 @@ def validate_hessians(hessians: object, name: str = "hessians") -> np.ndarray:
 
 def validate_features(X: object, name: str = "features") -> np.ndarray:
     """Features, shape (n, d), finite: Hᵢ = xᵢxᵢᵀ of the square loss (1/2n)Σ(xᵢ·θ − yᵢ)²."""
-    A = _finite_float_array(X, name)
+    A = finite_float_array(X, name)
     if A.ndim != 2 or A.shape[0] < 1 or A.shape[1] < 1:
         raise InputError(f"`{name}` must be a 2-D array of shape (n, d), got shape {A.shape}.")
     return A
@@ -328,5 +318,5 @@ def published_conditions(P: StabilityProblem, batch: int, sampling: str) -> dict
         add("mulayoff_michaeli_16", 2 * trH / ((1 - p) * float(np.sum(P.lam**2)) + p * float(fro_i.mean())),
             "necessary", "η ≤ 2 Tr H / ((1−p)‖H‖_F² + p·mean‖Hᵢ‖_F²)", "Mulayoff & Michaeli, Prop. 3, eq. 16")
         add("ma_ying_flatness", 2 * inv(p * trH), "necessary", "Tr H ≤ 2/(ηp)  (= 2B/η with replacement)",
-            "Ma & Ying 2021, Sec. 4 (form not verified; follows from eq. 16 + Jensen for rank-one Hᵢ)")
+            "Ma & Ying 2021, Sec. 4 (form not checked against the paper; follows from eq. 16 + Jensen for rank-one Hᵢ)")
     return out

@@ -26,20 +26,20 @@ import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
 
 import numpy as np
 from scipy import linalg as sla
 from scipy.optimize import brentq
 
 from theorycheck.core.errors import InputError
+from theorycheck.maths.constants import KRONECKER_SUM_SCALE
 from theorycheck.maths.sampling import sampling_factor, validate_batch
 from theorycheck.maths.stability import (StabilityProblem, apply_D, apply_second_moment, moment_operator,
-                                         problem_from_features, problem_from_hessians, published_conditions)
+                                         problem_from_features, problem_from_hessians)
 from theorycheck.numerics.eigen import top_eigenpair
 
 __all__ = [
-    "MonteCarloResult", "conditions_table", "critical_learning_rate", "critical_learning_rate_features",
+    "MonteCarloResult", "critical_learning_rate", "critical_learning_rate_features",
     "critical_rate", "critical_rate_bisection", "critical_rate_kth", "dense_critical_rate", "kth_moment_radius",
     "lyapunov_exponent", "monte_carlo_growth", "radius", "spectral_radius", "spectral_radius_features", "top_moment",
 ]
@@ -47,7 +47,7 @@ __all__ = [
 
 # --------------------------------------------------------------------------- η* and ρ on range(H)
 
-def _generalized_top(P: StabilityProblem, p: float, rtol: float, c_scale: float = 0.5) -> float:
+def _generalized_top(P: StabilityProblem, p: float, rtol: float, c_scale: float = KRONECKER_SUM_SCALE) -> float:
     """λ_max(C⁻¹D) = λ_max(K), K = S∘D(S∘·), S = (c_scale·(λᵢ+λⱼ))^{-1/2} (c_scale = ½: C = ½(H⊕H))."""
     lam = P.lam
     S = 1.0 / np.sqrt(c_scale * (lam[:, None] + lam[None, :]))
@@ -58,7 +58,7 @@ def _generalized_top(P: StabilityProblem, p: float, rtol: float, c_scale: float 
 
 
 
-def critical_rate(P: StabilityProblem, p: float, rtol: float = 1e-8, c_scale: float = 0.5) -> float:
+def critical_rate(P: StabilityProblem, p: float, rtol: float = 1e-8, c_scale: float = KRONECKER_SUM_SCALE) -> float:
     """η* = 2/λ_max(C⁻¹D) on range(H) (Mulayoff & Michaeli Thm. 3); ∞ if H = 0.
 
     ``c_scale`` is the coefficient of C = c·(H⊕H); the published value is ½ (a mutant changes it).
@@ -309,14 +309,3 @@ def lyapunov_exponent(P: StabilityProblem, eta: float, batch: int, steps: int, s
         acc += math.log(nx)
         x /= nx
     return acc / steps
-
-
-def conditions_table(P: StabilityProblem, batches: Iterable[int], sampling: str, rtol: float = 1e-8
-                     ) -> list[dict[str, object]]:
-    """η*(B) and every published threshold for each B (what the sweep plots)."""
-    rows = []
-    for B in batches:
-        p = sampling_factor(P.n, B, sampling)
-        rows.append({"batch": int(B), "eta_star": critical_rate(P, p, rtol),
-                     **{k: v["threshold"] for k, v in published_conditions(P, B, sampling).items()}})
-    return rows

@@ -29,7 +29,7 @@ import sys
 from abc import ABC, abstractmethod
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
 from theorycheck.core.errors import InputError
 
@@ -296,13 +296,7 @@ def parallel_map(fn: Callable[[_T], _R], items: Iterable[_T], ctx: "RunContext",
         return ex.map(fn, items, desc=desc, progress=progress)
 
 
-def chunks(items: Sequence[_T], n: int) -> Iterator[Sequence[_T]]:
-    """Split ``items`` into consecutive chunks of at most ``n`` (for sweeps whose items are too small to ship one by one)."""
-    for i in range(0, len(items), n):
-        yield items[i:i + n]
-
-
 __all__ = [
-    "DaskExecutor", "EXECUTORS", "Executor", "Outcome", "ProcessExecutor", "SerialExecutor", "chunks",
+    "DaskExecutor", "EXECUTORS", "Executor", "Outcome", "ProcessExecutor", "SerialExecutor",
     "get_executor", "parallel_map",
 ]
