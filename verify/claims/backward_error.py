@@ -280,15 +280,18 @@ class QuadraticPropertyClaim(PropertyClaim):
 @dataclass(frozen=True, kw_only=True)
 class BernoulliEqualsTaylor(QuadraticPropertyClaim):
     id = "bernoulli-equals-taylor"
-    title = "The Bernoulli series of backward error analysis equals the Taylor-matched modified field, term by term (k ≤ 4)"
+    title = ("The Bernoulli series of backward error analysis equals the Taylor-matched modified field, term by term "
+             "(k ≤ 4)")
     source = f"{BERNOULLI_SERIES}; Taylor matching: {HLW}"
-    statement = ("Solving θ̇ = −Σ_m (B_m/m!) h^m D^m g order by order, D the derivative along the modified flow, gives the "
-                 "same F_j as matching exp(h L_f̃) id with θ − hg, for j = 0..4.")
+    statement = ("Solving θ̇ = −Σ_m (B_m/m!) h^m D^m g order by order, D the derivative along the modified flow, gives "
+                 "the same F_j as matching exp(h L_f̃) id with θ − hg, for j = 0..4.")
     falsifier = ("A term F_j whose two derivations differ: as exact polynomials in the derivatives of a generic L, or "
                  "numerically (at 50 digits) at a point of a concrete loss.")
     examples = Sizes(3, 20)
     keys = (Key("worst_rel_diff", "max_rel_diff_per_term", "max"), Key("all_equal", reduce="passes"))
     DPS: ClassVar[int] = 50
+    #: random points per zoo loss at which the two routes are compared numerically
+    points: ClassVar[Sizes] = Sizes(2, 3)
     k: int = 4
     dims: tuple[int, ...] = (1, 2, 3)
     bernoulli: tuple[Any, ...] | None = None
@@ -299,7 +302,7 @@ class BernoulliEqualsTaylor(QuadraticPropertyClaim):
         taylor = maths.modified.modified_terms(loss, self.k)
         bern = maths.modified.bernoulli_terms(loss, self.k, bernoulli=self.bernoulli)
         bad = [j for j, (t, s) in enumerate(zip(taylor, bern)) if any(sp.expand(a - b) != 0 for a, b in zip(t, s))]
-        return Case(name=f"quadratic d={loss.dim}", verdict=Verdict.PASS if not bad else Verdict.FAIL,
+        return Case(name=f"quadratic d={loss.dim}", verdict=Verdict.pass_if(not bad),
                     measured={"differing_terms": bad}, expected={"differing_terms": []},
                     note="Taylor and Bernoulli terms expand to the same polynomials" if not bad else
                     f"terms h^{bad} differ after expansion")
@@ -310,7 +313,7 @@ class BernoulliEqualsTaylor(QuadraticPropertyClaim):
         bad = [j for j, ok in enumerate(agree) if not ok]
         return Case(
             name=f"generic L in d={d} (exact polynomial identity in ∂^αL)",
-            verdict=Verdict.PASS if not bad else Verdict.FAIL,
+            verdict=Verdict.pass_if(not bad),
             measured={"terms_equal": agree, "monomials_per_term": sizes},
             expected={"terms_equal": [True] * len(agree)},
             note=("all terms identical as polynomials over ℚ" if not bad else
@@ -327,7 +330,7 @@ class BernoulliEqualsTaylor(QuadraticPropertyClaim):
         bad = [j for j, e in enumerate(per_term) if not e <= tol]
         return Case(
             name=f"{loss.name}: direct sympy Bernoulli route vs jet Taylor route, {len(points)} points",
-            verdict=Verdict.PASS if not bad else Verdict.FAIL,
+            verdict=Verdict.pass_if(not bad),
             measured={"max_rel_diff_per_term": per_term, "points": [[str(x) for x in p] for p in points]},
             expected={"max_rel_diff": 0.0},
             tolerance={"rel": tol, "dps": self.DPS},
@@ -342,7 +345,7 @@ class BernoulliEqualsTaylor(QuadraticPropertyClaim):
             # the plain-sympy route swells (≈10⁵ operations at h⁴ on transcendental losses): h³ there;
             # quick mode checks fewer terms numerically, the generic identity covers all k
             k = self.k if loss.polynomial_degree is not None and not ctx.quick else min(self.k, 3)
-            cases.append(self._loss_case(loss, k, _random_points(loss.dim, 2 if ctx.quick else 3, ctx.seed + i)))
+            cases.append(self._loss_case(loss, k, _random_points(loss.dim, self.points.pick(ctx), ctx.seed + i)))
         checked.parts["zoo"] = cases
 
     def summarise(self, checked: Checked, key: dict[str, Any], verdict: Verdict) -> str:
@@ -374,7 +377,7 @@ class QuadraticExactModifiedField(QuadraticPropertyClaim):
         terms = maths.modified.modified_terms(loss, self.k)
         exact = maths.modified.quadratic_log_terms(A, loss.variables, self.k, self.coefficients)
         bad = [j for j in range(self.k + 1) if any(sp.expand(a - b) != 0 for a, b in zip(terms[j], exact[j]))]
-        return Case(name=f"{loss.name} d={loss.dim}", verdict=Verdict.PASS if not bad else Verdict.FAIL,
+        return Case(name=f"{loss.name} d={loss.dim}", verdict=Verdict.pass_if(not bad),
                     measured={"differing_terms": bad, "A": [[str(x) for x in r] for r in A.tolist()]},
                     expected={"differing_terms": []},
                     note=f"F_0..F_{self.k} equal the log series exactly" if not bad else
@@ -404,6 +407,10 @@ class GradientFieldTerms(QuadraticPropertyClaim):
     examples = Sizes(3, 20)
     keys = (Key("max_relative_asymmetry", "relative_asymmetry", "max"),)
     DPS: ClassVar[int] = 30
+    #: the separable trig loss is the control: all its terms are gradients
+    zoo: ClassVar[Sizes] = Sizes(("rosenbrock", "trig"), LOSSES.full)
+    #: random points per zoo loss, beside its default point
+    random_points: ClassVar[Sizes] = Sizes(0, 2)
     terms: tuple[int, ...] = (1, 2, 3, 4)
     threshold: float = 1e-20
     losses: tuple[str, ...] | None = None
@@ -416,9 +423,9 @@ class GradientFieldTerms(QuadraticPropertyClaim):
         sym = a.relative <= self.threshold
         return Case(
             name=f"{loss.name}: f_{j + 1} (h^{j}) at {format_point(point)}",
-            verdict=Verdict.PASS if sym else Verdict.FAIL,
-            measured={"term": j, "asymmetry": a.size, "relative_asymmetry": a.relative, "jacobian_norm": a.jacobian_norm,
-                      "point": [str(x) for x in point]},
+            verdict=Verdict.pass_if(sym),
+            measured={"term": j, "asymmetry": a.size, "relative_asymmetry": a.relative,
+                      "jacobian_norm": a.jacobian_norm, "point": [str(x) for x in point]},
             expected={"asymmetry": 0.0},
             tolerance={"relative": self.threshold, "dps": self.DPS},
             margin=math.log10(self.threshold) - math.log10(max(a.relative, 1e-300)),
@@ -432,7 +439,7 @@ class GradientFieldTerms(QuadraticPropertyClaim):
         example = "" if zero else str(asym[0].as_expr())
         return Case(
             name=f"generic L in d={d}: f_{j + 1} (h^{j})",
-            verdict=Verdict.PASS if zero else Verdict.FAIL,
+            verdict=Verdict.pass_if(zero),
             measured={"asymmetry_monomials": [len(p.terms()) for p in asym]},
             expected={"asymmetry_monomials": [0] * len(asym)},
             note=("J − Jᵀ vanishes identically: a gradient field for every L" if zero else
@@ -447,11 +454,10 @@ class GradientFieldTerms(QuadraticPropertyClaim):
     def fixed(self, ctx: RunContext, checked: Checked) -> None:
         terms = self._terms(ctx)
         cases = [self._generic_case(2, j) for j in terms]
-        names = self.losses if self.losses is not None else (("rosenbrock", "trig") if ctx.quick else LOSSES.full)
-        for i, name in enumerate(names):
+        for i, name in enumerate(self.zoo.pick(ctx, self.losses)):
             loss = maths.losses.ZOO[name]
             points = [maths.losses.exact_point(loss, maths.losses.ZOO_POINTS[name])] + _random_points(
-                loss.dim, 0 if ctx.quick else 2, ctx.seed + i)
+                loss.dim, self.random_points.pick(ctx), ctx.seed + i)
             for j in terms:
                 cases += [self._point_case(loss, j, p) for p in points]
         checked.parts["zoo"] = cases

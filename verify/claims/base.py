@@ -77,8 +77,8 @@ class Key:
 
     ``reduce`` is ``"min"``, ``"max"``, ``"median"`` or ``"mean"`` over the
     values ``case.measured[measure]`` (or ``case.data[measure]``, or the case's
-    ``margin`` for ``measure="margin"``; lists are flattened) of the cases of ``part`` (every case if None); ``"failures"``
-    counts the FAIL cases; ``"passes"`` is True when every case passes. No
+    ``margin`` for ``measure="margin"``; lists are flattened) of the cases of ``part`` (every case if None);
+    ``"failures"`` counts the FAIL cases; ``"passes"`` is True when every case passes. No
     values give NaN. ``tolerance`` (``{"rtol": …}`` or ``{"atol": …}``) is the
     comparison tolerance CI uses for this number.
     """

@@ -82,7 +82,7 @@ class EGRCoefficientScan(OrderClaim):
         for name in self.losses_sizes.pick(ctx, self.losses):
             loss, theta0 = _zoo(name)
             same = maths.modified.matches_igr_field(loss)
-            yield Case(f"{name}: −(g + ½hHg) = igr_field = modified_field(·,1)", Verdict.PASS if same else Verdict.FAIL,
+            yield Case(f"{name}: −(g + ½hHg) = igr_field = modified_field(·,1)", Verdict.pass_if(same),
                        measured={"identical": same}, expected={"identical": True},
                        note="exact symbolic comparison of the three constructions")
             steps = numerics.ladders.loss_ladder(loss, theta0)
@@ -101,8 +101,8 @@ class EGRCoefficientScan(OrderClaim):
 
     def evaluate(self, ctx: RunContext) -> Evidence:
         scan = self.scan_sizes.pick(ctx, self.scan)
-        return self.assemble(self.run_studies(ctx), settings={"scan": [str(c) for c in scan],
-                                                               "losses": list(self.losses_sizes.pick(ctx, self.losses))})
+        losses = list(self.losses_sizes.pick(ctx, self.losses))
+        return self.assemble(self.run_studies(ctx), settings={"scan": [str(c) for c in scan], "losses": losses})
 
     def more_keys(self, checked: Checked) -> dict[str, Any]:
         at_quarter = self.measured_orders(checked, _is_quarter)
@@ -291,7 +291,7 @@ class SGDModifiedLossSampled(OrderClaim):
                          Series("(n−B)/(B(n−1))·Γ", ["MC"], [maths.sampling.sampling_factor(n, B, "without") * gamma]),
                          Series("Γ/B (i.i.d. batches)", ["MC"], [gamma / B])],
                      annotations={"ci99": [lo, hi]})
-        yield Case(f"(c) reshuffling factor, n={n}, B={B}, {draws} partitions", Verdict.PASS if ok else Verdict.FAIL,
+        yield Case(f"(c) reshuffling factor, n={n}, B={B}, {draws} partitions", Verdict.pass_if(ok),
                    measured={"mc_mean": float(reg.mean()), "ci99_lo": lo, "ci99_hi": hi,
                              "ratio_to_gamma": float(reg.mean()) / gamma},
                    expected={"value": predicted, "factor": factor, "sampling": self.sampling},
@@ -319,7 +319,8 @@ class SGDModifiedLossSampled(OrderClaim):
                 out.append(f"{label}: order {o:.3f}" if o is not None else f"{label}: no order")
         if "c" in parts:
             c = parts["c"]
-            out.append(f"reshuffling E[reg]/Γ = {c.measured['ratio_to_gamma']:.4g} (predicted {c.expected['factor']:.4g})")
+            out.append(f"reshuffling E[reg]/Γ = {c.measured['ratio_to_gamma']:.4g} "
+                       f"(predicted {c.expected['factor']:.4g})")
         return "; ".join(out)
 
 
@@ -377,7 +378,7 @@ class LieLogSeries(OrderClaim):
                     # term by term, so the difference is rounding only (an exact identity, not an order)
                     worst = max(errs)
                     ok = worst <= floor
-                    yield Case(f"{label} (linear map: exact)", Verdict.PASS if ok else Verdict.FAIL,
+                    yield Case(f"{label} (linear map: exact)", Verdict.pass_if(ok),
                                measured={"max_difference": float(worst)}, expected={"max_difference": 0.0},
                                tolerance={"floor": float(floor)}, margin=float(floor - worst),
                                note="identical up to rounding" if ok else "differs beyond rounding")
@@ -409,6 +410,7 @@ class HeavyBallModifiedEquation(OrderClaim):
     losses_sizes: ClassVar[Sizes] = Sizes(("tiny_net",), ("tiny_net", "rosenbrock"))
     #: Digits of the shooting that places θ₀ on the slow manifold (its fast-mode residual is 1e-30).
     DIGITS: ClassVar[int] = 30
+    ladder_length: ClassVar[Sizes] = Sizes(4, 5)
     beta: Fraction = Fraction(1, 2)
     kappa: Any = None
     expected_order: float = 3.0
@@ -422,14 +424,14 @@ class HeavyBallModifiedEquation(OrderClaim):
             if not ctx.quick:
                 same = all(maths.fields.expressions_equal(A, B) for A, B in
                            zip(maths.modified.modified_terms(loss, 2), momentum.heavy_ball_terms(loss, 0, 2)))
-                yield Case(f"{name}: β=0 terms = GD's Taylor-matched terms (h⁰…h²)", Verdict.PASS if same else
-                           Verdict.FAIL, measured={"identical": same}, expected={"identical": True})
+                yield Case(f"{name}: β=0 terms = GD's Taylor-matched terms (h⁰…h²)", Verdict.pass_if(same),
+                           measured={"identical": same}, expected={"identical": True})
             closed = momentum.ghosh_field(loss, b, self.kappa)
             same = maths.fields.expressions_equal(closed.components, momentum.heavy_ball_field(loss, b, 1).components)
             yield Case(f"{name}: closed form (κ={closed.meta['kappa']}) = F₀ + hF₁ of the two-step series",
-                       Verdict.PASS if same else Verdict.FAIL, measured={"identical": same},
+                       Verdict.pass_if(same), measured={"identical": same},
                        expected={"identical": True}, note=f"β = {b}")
-            ladder = numerics.ladders.heavy_ball_ladder(loss, theta0, self.beta, 4 if ctx.quick else 5)
+            ladder = numerics.ladders.heavy_ball_ladder(loss, theta0, self.beta, self.ladder_length.pick(ctx))
             step = momentum.heavy_ball_slow_map(loss, b)
             st = numerics.order.local_error_study(step, closed, theta0, ladder, expected_order=self.expected_order,
                                                   digits=self.DIGITS)

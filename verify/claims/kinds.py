@@ -141,7 +141,7 @@ def inequality_case(name: str, lhs: Any, rhs: Any, extra: dict[str, Any] | None 
     worst = float(ratio.max()) if ratio.size else 0.0
     bad = worst > 1 + rounding
     q = np.quantile(ratio, [0.0, 0.5, 0.9, 1.0]) if ratio.size else [math.nan] * 4
-    return Case(name=name, verdict=Verdict.FAIL if bad else Verdict.PASS,
+    return Case(name=name, verdict=Verdict.pass_if(not bad),
                 measured={"max_ratio": worst, **(extra or {})}, expected={"max_ratio_at_most": 1.0},
                 tolerance={"relative_rounding": rounding}, margin=1.0 - worst,
                 note=(f"LHS exceeds RHS by a factor {worst:.6g}" if bad else f"tightest ratio LHS/RHS = {worst:.6g}"),
@@ -215,7 +215,7 @@ class ConditionClaim(PropertyClaim):
             measured[f"{k}_ratio"] = r
             margins.append(r - (1 - CONDITION_SLACK) if kind == "necessary" else (1 + CONDITION_SLACK) - r)
         bad = [k for k, mg in zip(self.conditions, margins) if mg < 0]
-        return Case(instance_name(instance), Verdict.PASS if not bad else Verdict.FAIL, measured=measured,
+        return Case(instance_name(instance), Verdict.pass_if(not bad), measured=measured,
                     expected={k: f"threshold/η* {'≥' if kind == 'necessary' else '≤'} 1"
                               for k, kind in self.conditions.items()},
                     tolerance={"rel": CONDITION_SLACK}, margin=min(margins),

@@ -192,6 +192,8 @@ class GaussNewtonTrace(PropertyClaim):
     summary = "exact identity at {examples} interpolants; gap ∝ rms(r)^{gap_order:.3f} away from it"
     hutchinson_samples: ClassVar[Sizes] = Sizes(60, 300)
     gap_runs: ClassVar[Sizes] = Sizes((0.2,), (0.2, 0.4))
+    #: GD steps between the snapshots of the gap along a trajectory
+    segment_steps: ClassVar[Sizes] = Sizes(150, 300)
     coefficient: float = 1.0
     expected_order: float = 1.0
     order_tol: float = 0.15
@@ -210,7 +212,7 @@ class GaussNewtonTrace(PropertyClaim):
         gn = self.coefficient * float(np.mean(np.sum(maths.networks.per_sample_gradients(net, X) ** 2, axis=1)))
         rel = abs(exact - gn) / max(abs(exact), 1e-300)
         ok = rel <= 1e-9 or abs(exact - gn) <= 1e-13
-        return Case(f"exact interpolant m={net.width} d={net.dim}", Verdict.PASS if ok else Verdict.FAIL,
+        return Case(f"exact interpolant m={net.width} d={net.dim}", Verdict.pass_if(ok),
                     measured={"trace_autograd": exact, "gauss_newton": gn, "relative_gap": rel},
                     tolerance={"relative": 1e-9}, margin=1e-9 - rel,
                     note="agree to rounding" if ok else f"relative gap {rel:.3g}")
@@ -223,21 +225,21 @@ class GaussNewtonTrace(PropertyClaim):
         exact = maths.networks.trace_hessian(res.net, X, y).total
         inside = est.contains(exact)
         checked.parts["hutchinson"] = [Case(
-            "Hutchinson CI (99%) on a trained net", Verdict.PASS if inside else Verdict.FAIL,
+            "Hutchinson CI (99%) on a trained net", Verdict.pass_if(inside),
             measured={"hutchinson": est.estimate, "half_width": est.half_width, "exact": exact,
                       "relative_error": abs(est.estimate - exact) / exact},
             note="exact trace inside the interval" if inside else "exact trace outside")]
         # Away from interpolation: |Tr H − Tr GN| against the rms residual along GD.
         checked.parts["gap"] = []
         for k, lr in enumerate(self.gap_runs.pick(ctx)):
-            snaps = trajectory_residuals(ctx.seed, ctx.seed + k, lr, segments=8, seg_steps=150 if ctx.quick else 300,
-                                         start_steps=300)
+            snaps = trajectory_residuals(ctx.seed, ctx.seed + k, lr, segments=8,
+                                         seg_steps=self.segment_steps.pick(ctx), start_steps=300)
             xs = [s["rms_residual"] for s in snaps]
             ys = [s["abs_residual_trace"] for s in snaps]
             slope, stderr = numerics.statistics.loglog_fit(xs, ys)
             ok = abs(slope - self.expected_order) <= self.order_tol
             checked.parts["gap"].append(Case(
-                f"gap order along GD η={lr}", Verdict.PASS if ok else Verdict.FAIL,
+                f"gap order along GD η={lr}", Verdict.pass_if(ok),
                 measured={"slope": slope, "stderr": stderr,
                           "relative_gap_at_start": float(ys[0] / snaps[0]["trace"]),
                           "relative_gap_at_end": float(ys[-1] / snaps[-1]["trace"]),
@@ -358,7 +360,7 @@ class GdEdgeOfStability(PropertyClaim):
         lam, lam_gn, tol = edge_tolerance(res.net, X, y)
         s = res.lr * lam / self.threshold
         ok = s <= 1 + tol
-        return Case(name, Verdict.PASS if ok else Verdict.FAIL,
+        return Case(name, Verdict.pass_if(ok),
                     measured={"eta_lambda_max": res.lr * lam, "lambda_max": lam, "lambda_max_gauss_newton": lam_gn,
                               "train_loss": res.train_loss, "steps": res.steps},
                     expected={"eta_lambda_max_at_most": self.threshold}, tolerance={"relative": tol},
@@ -452,7 +454,7 @@ class SgdLinearStability(PropertyClaim):
         ratio = res.lr / eta_star
         ok = ratio <= 1 + tol
         lyap = numerics.stability.lyapunov_exponent(P, res.lr, B, self.lyapunov_steps.pick(ctx), seed)
-        return Case(name, Verdict.PASS if ok else Verdict.FAIL,
+        return Case(name, Verdict.pass_if(ok),
                     measured={"eta_over_eta_star": ratio, "eta_star": eta_star, "trace": tr.total,
                               "eta_over_trace_bound": res.lr / conditions["mulayoff_michaeli_16"]["threshold"],
                               "eta_over_gd_bound": res.lr / conditions["gd_sharpness"]["threshold"],
@@ -618,7 +620,8 @@ class FlatnessVsHyperparameters(Claim):
                 "p_batch": by_name["Tr H against B"].measured.get("p_predicted", math.nan)}
 
     def summarise(self, checked: Checked, key: dict[str, Any], verdict: Verdict) -> str:
-        return "; ".join(f"{c.name}: {c.note}" for c in checked.cases()) + f" ({checked.extra['converged']} converged runs)"
+        trends = "; ".join(f"{c.name}: {c.note}" for c in checked.cases())
+        return f"{trends} ({checked.extra['converged']} converged runs)"
 
 
 # --------------------------------------------------------------------------- 7–8. robustness and generalisation

@@ -127,7 +127,7 @@ class GdThreshold(StabilityProperty):
         below = numerics.stability.radius(P, thr * (1 - self.rel_step), 0.0)
         above = numerics.stability.radius(P, thr * (1 + self.rel_step), 0.0)
         ok = below <= 1 + SLACK and above > 1
-        return Case(f"n={Hs.shape[0]} d={Hs.shape[1]}", Verdict.PASS if ok else Verdict.FAIL,
+        return Case(f"n={Hs.shape[0]} d={Hs.shape[1]}", Verdict.pass_if(ok),
                     measured={"rho_below": below, "rho_above": above, "lambda_max": P.lam[0]},
                     expected={"threshold": thr}, tolerance={"rel_step": self.rel_step},
                     margin=min(1 + SLACK - below, above - 1),
@@ -172,7 +172,7 @@ class SecondMomentOperator(StabilityProperty):
         T = maths.stability.moment_operator(Hs, eta, B, s, 2)
         err = float(np.abs(Q - T).max())
         tol = 1e-12 * max(1.0, float(np.abs(T).max()))
-        return Case(instance_name(inst), Verdict.PASS if err <= tol else Verdict.FAIL, measured={"max_abs_diff": err},
+        return Case(instance_name(inst), Verdict.pass_if(err <= tol), measured={"max_abs_diff": err},
                     tolerance={"abs": tol}, margin=tol - err, note=f"max |Q − E[(I−ηĤ)⊗(I−ηĤ)]| = {err:.3g}")
 
     def summarise(self, checked: Checked, key: dict[str, Any], verdict: Verdict) -> str:
@@ -214,7 +214,7 @@ class ClosedFormThreshold(StabilityProperty):
         lo = numerics.stability.kth_moment_radius(P, e_mf * (1 - step), B, s, 2)
         hi = numerics.stability.kth_moment_radius(P, e_mf * (1 + step), B, s, 2)
         ok = rel <= self.rtol and lo <= 1 + SLACK and hi > 1
-        return Case(instance_name(inst), Verdict.PASS if ok else Verdict.FAIL,
+        return Case(instance_name(inst), Verdict.pass_if(ok),
                     measured={"eta_closed_form": e_mf, "eta_root": e_root, "rel_diff": rel,
                               "rho_enum_below": lo, "rho_enum_above": hi},
                     tolerance={"rtol": self.rtol}, margin=self.rtol - rel,
@@ -264,7 +264,7 @@ class BatchMonotone(StabilityProperty):
             margin = min(margin, -max(drops, default=-math.inf), gd * (1 + SLACK) - max(e))
             etas[s] = e
         ok = margin >= 0
-        return Case(instance_name(inst), Verdict.PASS if ok else Verdict.FAIL,
+        return Case(instance_name(inst), Verdict.pass_if(ok),
                     measured={f"eta_{s}": v for s, v in etas.items()}, expected={"gd_threshold": gd},
                     margin=margin, note="monotone and ≤ 2/λ_max" if ok else "η*(B) decreases or exceeds GD")
 
@@ -303,7 +303,7 @@ class FullBatchLimit(StabilityProperty):
         gd = 2 / P.lam[0]
         rel = abs(e / gd - 1)
         return Case(instance_name({**inst, "batch": P.n, "sampling": "without"}),
-                    Verdict.PASS if rel <= SLACK else Verdict.FAIL, measured={"eta_star": e},
+                    Verdict.pass_if(rel <= SLACK), measured={"eta_star": e},
                     expected={"gd_threshold": gd}, tolerance={"rtol": SLACK}, margin=SLACK - rel,
                     note=f"η*(n)·λ_max/2 − 1 = {e / gd - 1:.3g}")
 
@@ -420,7 +420,8 @@ class KthOrderStability(StabilityProperty):
     examples = Sizes(8, 60)
     keys = (Key("min_ratio", "ratio", "min", part="generated"),
             Key("min_bound_slack", "bound_over_moment", "min", part="generated"))
-    summary = "{verdict}: η*₄/η*₂ ∈ [{min_ratio:.4g}, {max_ratio:.4g}], bound/moment ≥ {min_bound_slack:.4g} ({examples} instances)"
+    summary = ("{verdict}: η*₄/η*₂ ∈ [{min_ratio:.4g}, {max_ratio:.4g}], bound/moment ≥ {min_bound_slack:.4g} "
+               "({examples} instances)")
     constant: float = FLATNESS_CONSTANT
     k: int = 4
 
@@ -443,15 +444,15 @@ class KthOrderStability(StabilityProperty):
             bad.append(f"η*_{k} = {ek:.6g} > η*₂ = {e2:.6g}")
         if bound_margin < 0:
             bad.append(f"moment bound violated: (mean‖g‖^{2 * k})^(1/{k}) = {mom:.6g} > {bound:.6g}")
-        return Case(instance_name(inst), Verdict.FAIL if bad else Verdict.PASS,
+        return Case(instance_name(inst), Verdict.pass_if(not bad),
                     measured={"eta2": e2, f"eta{k}": ek, "ratio": ek / e2, "moment": mom, "bound": bound,
                               "bound_over_moment": bound / mom},
                     margin=min(order_margin / e2, bound_margin), note="; ".join(bad) or "holds")
 
     def figures(self, checked: Checked) -> list[Figure]:
         k = self.k
-        rows = [[c.name, table_cell(c.measured["eta2"]), table_cell(c.measured[f"eta{k}"]), table_cell(c.measured["ratio"]),
-                 table_cell(c.measured["bound_over_moment"])] for c in checked.cases("generated")[:20]]
+        rows = [[c.name] + [table_cell(c.measured[m]) for m in ("eta2", f"eta{k}", "ratio", "bound_over_moment")]
+                for c in checked.cases("generated")[:20]]
         return [Figure("table", f"η*₂ and η*_{k} (exact enumeration)",
                        annotations={"columns": ["instance", "η*₂", f"η*_{k}", "ratio", "bound/moment"],
                                     "rows": rows})]

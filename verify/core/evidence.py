@@ -36,6 +36,11 @@ class Verdict(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    @classmethod
+    def pass_if(cls, holds: bool) -> "Verdict":
+        """PASS when the checked statement ``holds``, FAIL otherwise."""
+        return cls.PASS if holds else cls.FAIL
+
 
 def combine(verdicts: Iterable[Verdict]) -> Verdict:
     """Aggregate case verdicts: any ERROR, else any FAIL, else any INCONCLUSIVE, else PASS.

@@ -52,7 +52,10 @@ def generic_asymmetry(d: int, j: int) -> list[PolyElement]:
 
 
 def jacobian_asymmetry(loss: Loss, j: int, point: Sequence[Any], dps: int = 30) -> Asymmetry:
-    """‖J − Jᵀ‖_F of F_j (the h^j term) at ``point``; zero for every point iff F_j is a gradient field (d ≥ 2, simply connected domain)."""
+    """‖J − Jᵀ‖_F of F_j (the h^j term) at ``point`` in mpmath at ``dps`` digits.
+
+    Zero at every point iff F_j is a gradient field (d ≥ 2, a simply connected domain).
+    """
     mo = maxorder_for(loss, j + 1)
     ring_ = jet(loss.dim, mo)
     F = generic_terms(loss.dim, j, "taylor", mo)[j]

@@ -5,4 +5,6 @@ The submodules load on first use (``theorycheck.reporting.compare`` …), so tha
 
 import lazy_loader as lazy
 
-__getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=['compare', 'environment', 'figures', 'record', 'report', 'schema'])
+__getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
+    "compare", "environment", "figures", "record", "report", "schema",
+])
