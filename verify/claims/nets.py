@@ -47,7 +47,6 @@ from theorycheck.maths.constants import FLATNESS_CONSTANT, STABILITY_CONSTANT
 np = lazy.load("numpy")
 hypothesis = lazy.load("hypothesis")
 
-SOURCE = MA_YING
 
 
 # --------------------------------------------------------------------------- shared training runs
@@ -101,7 +100,7 @@ def perturbed(net: Any, seed: int, size: float = 1e-3) -> Any:
 class MultiplicativeInequality(PropertyClaim):
     id = "nets.multiplicative-inequality"
     title = "First-layer multiplicative structure: input gradient bounded by first-layer weight gradient"
-    source = f"{SOURCE}, Sec. 2 'multiplicative structure' (equation number not checked against the paper)"
+    source = f"{MA_YING}, Sec. 2 'multiplicative structure' (equation number not checked against the paper)"
     statement = ("‖∇ₓf(x)‖ ≤ ‖W‖₂ ‖∇_W f(x)‖_F / ‖x‖ for every x ≠ 0, with equality iff δ lies in the top "
                  "left-singular space of W")
     falsifier = "any net and input with ‖∇ₓf(x)‖ > ‖W‖₂‖∇_W f(x)‖_F/‖x‖ beyond float rounding"
@@ -180,7 +179,7 @@ def trajectory_residuals(data_seed: int, init_seed: int, lr: float, segments: in
 class GaussNewtonTrace(PropertyClaim):
     id = "nets.gauss-newton-trace"
     title = "At interpolation the Hessian trace equals the mean squared parameter gradient"
-    source = f"{SOURCE}, Sec. 2 (flatness at interpolation; equation number not checked against the paper)"
+    source = f"{MA_YING}, Sec. 2 (flatness at interpolation; equation number not checked against the paper)"
     statement = ("Tr ∇²L(θ*) = (1/n) Σ ‖∇_θ f(xᵢ)‖² at an interpolating θ*; away from interpolation the gap "
                  "(1/n) Σ rᵢ Tr ∇²_θ fᵢ is first order in the residual r")
     falsifier = ("exact Tr H (autograd) ≠ (1/n)Σ‖∇fᵢ‖² at an exact interpolant beyond rounding, or a gap that "
@@ -264,7 +263,7 @@ class GaussNewtonTrace(PropertyClaim):
 class SobolevFlatnessBound(PropertyClaim):
     id = "nets.sobolev-flatness"
     title = "Flatness bounds the (1,2)-Sobolev seminorm of the net on the training set"
-    source = (f"{SOURCE}, Sec. 2 (flatness → input gradient; constant ‖W‖₂²/minᵢ‖xᵢ‖² confirmed, equation number "
+    source = (f"{MA_YING}, Sec. 2 (flatness → input gradient; constant ‖W‖₂²/minᵢ‖xᵢ‖² confirmed, equation number "
               "not checked against the paper)")
     statement = "at interpolation, (1/n) Σ ‖∇ₓf(xᵢ)‖² ≤ (‖W‖₂² / minᵢ‖xᵢ‖²) · Tr H"
     falsifier = "an interpolating net (exact or trained) whose mean squared input gradient exceeds the bound"
@@ -345,7 +344,7 @@ def edge_tolerance(net: Any, X: Any, y: Any) -> tuple[float, float, float]:
 class GdEdgeOfStability(PropertyClaim):
     id = "nets.gd-edge-of-stability"
     title = "GD converges only to minima with λ_max(H) ≤ 2/η"
-    source = (f"linear stability of GD at a minimum ({WU_MA_E}; {SOURCE}, Sec. 3 with B = n)")
+    source = (f"linear stability of GD at a minimum ({WU_MA_E}; {MA_YING}, Sec. 3 with B = n)")
     statement = "if GD with rate η converges to an interpolating minimum θ*, then η·λ_max(∇²L(θ*)) ≤ 2"
     falsifier = "a GD run that interpolates with η·λ_max(H) > 2 beyond the finite-residual tolerance"
     tags = ("nets", "stability", "hypothesis")
@@ -538,7 +537,7 @@ class SgdLinearStability(PropertyClaim):
 class FlatnessVsHyperparameters(Claim):
     id = "nets.flatness-vs-lr-batch"
     title = "Flatness at convergence decreases as η grows or B shrinks"
-    source = (f"{SOURCE}, Sec. 3–4 (flatness bounded through η and B by linear stability; Tr H ≤ 2/(ηp) follows "
+    source = (f"{MA_YING}, Sec. 3–4 (flatness bounded through η and B by linear stability; Tr H ≤ 2/(ηp) follows "
               f"from {MULAYOFF_MICHAELI}, Prop. 3 eq. 16)")
     statement = "Tr H at the solution found decreases with the learning rate η and increases with the batch size B"
     falsifier = "a significant (p < α) rank correlation of Tr H with η that is positive, or with B that is negative"
@@ -632,7 +631,7 @@ class FlatnessVsHyperparameters(Claim):
 class AdversarialRobustness(PropertyClaim):
     id = "nets.adversarial-robustness"
     title = "Flat interpolating nets change little under small input perturbations"
-    source = (f"{SOURCE}, Sec. 4 (adversarial robustness corollary; theorem number not checked against the paper). "
+    source = (f"{MA_YING}, Sec. 4 (adversarial robustness corollary; theorem number not checked against the paper). "
               "Checked here in the deterministic core: a Taylor bound with the flatness-controlled first-order term")
     statement = ("for ‖u‖ ≤ ε: |f(xᵢ+u) − f(xᵢ)| ≤ ε‖∇ₓf(xᵢ)‖ + (ε²/2)K, K = sup‖∇²ₓf‖; averaged over the training "
                  "set, mean_i max_u |f(xᵢ+u) − yᵢ| ≤ ε·√((‖W‖₂²/minᵢ‖xᵢ‖²)·Tr H) + (ε²/2)K at interpolation")
@@ -697,7 +696,7 @@ class AdversarialRobustness(PropertyClaim):
 class GeneralisationNearTrainingSet(PropertyClaim):
     id = "nets.generalisation-near-training-set"
     title = "Near the training set, test error is controlled by flatness and the target's gradient"
-    source = (f"{SOURCE}, Sec. 4 (generalisation bound: Sobolev term of f, gradient term of the target, and the "
+    source = (f"{MA_YING}, Sec. 4 (generalisation bound: Sobolev term of f, gradient term of the target, and the "
               "probability of leaving the training neighbourhoods; theorem number not checked against the paper). "
               "The probabilistic third term is avoided by testing only inside radius-r neighbourhoods")
     statement = ("for x with ‖x − xᵢ‖ ≤ r and an interpolating f: |f(x) − f*(x)| ≤ r(‖∇f(xᵢ)‖ + ‖∇f*(xᵢ)‖) + "
@@ -778,4 +777,4 @@ class GeneralisationNearTrainingSet(PropertyClaim):
 __all__ = ["AdversarialRobustness", "FlatnessVsHyperparameters", "GD_RUNS", "GaussNewtonTrace", "GdEdgeOfStability",
            "GeneralisationNearTrainingSet", "MultiplicativeInequality", "PINNED_SGD_RUNS", "SGD_RUNS",
            "SgdLinearStability", "SobolevFlatnessBound", "describe_net_inputs", "edge_tolerance", "gd_runs",
-           "perturbed", "trained", "trajectory_residuals", "SOURCE"]
+           "perturbed", "trained", "trajectory_residuals"]

@@ -1,8 +1,8 @@
 """The JSON Schema of a theorycheck run (``results.json``, ``reports/baseline.json``).
 
-This module is the one definition of the file format; ``verify/schema.json`` is
+This module is the one definition of the file format; ``verify/reporting/schema.json`` is
 the same schema written out for people and other tools
-(``python -m theorycheck.reporting.schema > verify/schema.json``; a test keeps them equal).
+(``python -m theorycheck.reporting.schema > verify/reporting/schema.json``; a test keeps them equal).
 :func:`validate` checks a parsed document against it and turns the first
 problem into one :class:`~theorycheck.core.errors.MalformedFileError` line that names the
 JSON path, e.g. ``claims/3/verdict: 'MAYBE' is not one of [...]``.
@@ -177,7 +177,7 @@ def validate(doc: Any, what: str = "results file") -> None:
 
 
 def dumps_schema() -> str:
-    """The schema as the text of ``verify/schema.json``."""
+    """The schema as the text of ``verify/reporting/schema.json``."""
     return json.dumps(SCHEMA, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 __all__ = [
