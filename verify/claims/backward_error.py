@@ -134,7 +134,8 @@ class GDOrderClaim(OrderClaim):
             checked.parts["quadratics"] = out.all_cases()
             checked.counterexample = out.counterexample_json(describe_quadratic)
         ladder = f"h0·λmax ≤ {numerics.ladders.KAPPA}, {numerics.ladders.LADDER_LENGTH} halvings"
-        return self.assemble(checked, settings={"kind": self.kind, "examples": n, "ladder": ladder})
+        checked.settings.update({"kind": self.kind, "examples": n, "ladder": ladder})
+        return self.assemble(checked)
 
     def more_keys(self, checked: Checked) -> dict[str, Any]:
         key: dict[str, Any] = {f"order[{c.name}]": c.measured.get("order") for c in checked.cases("cases")}

@@ -172,7 +172,7 @@ class Claim(ABC):
 
     # --- turning checks into evidence -----------------------------------------------------
 
-    def assemble(self, checked: Checked, settings: Mapping[str, Any] | None = None) -> Evidence:
+    def assemble(self, checked: Checked) -> Evidence:
         """Evidence from what the checks found: verdict, key numbers, summary, reason (module docstring)."""
         cases = checked.cases()
         verdict = combine(c.verdict for c in cases)
@@ -183,7 +183,7 @@ class Claim(ABC):
             figures=list(checked.figures) + list(self.figures(checked)), key=key,
             counterexample=checked.counterexample, reason=self.explain(checked, verdict),
             key_tolerance={k.name: dict(k.tolerance) for k in self.keys if k.tolerance},
-            settings={**checked.settings, **(settings or {})},
+            settings=dict(checked.settings),
         )
 
     def more_keys(self, checked: Checked) -> dict[str, Any]:

@@ -102,7 +102,9 @@ class EGRCoefficientScan(OrderClaim):
     def evaluate(self, ctx: RunContext) -> Evidence:
         scan = self.scan_sizes.pick(ctx, self.scan)
         losses = list(self.losses_sizes.pick(ctx, self.losses))
-        return self.assemble(self.run_studies(ctx), settings={"scan": [str(c) for c in scan], "losses": losses})
+        checked = self.run_studies(ctx)
+        checked.settings.update({"scan": [str(c) for c in scan], "losses": losses})
+        return self.assemble(checked)
 
     def more_keys(self, checked: Checked) -> dict[str, Any]:
         at_quarter = self.measured_orders(checked, _is_quarter)

@@ -239,7 +239,8 @@ class ConditionClaim(PropertyClaim):
 
     def evaluate(self, ctx: RunContext) -> Evidence:
         checked = self.run_properties(ctx)
-        return self.assemble(checked, settings={"status": self.status(checked)})
+        checked.settings["status"] = self.status(checked)
+        return self.assemble(checked)
 
     def more_keys(self, checked: Checked) -> dict[str, Any]:
         status = self.status(checked)
@@ -358,8 +359,9 @@ class EffectClaim(Claim):
             results.append((rf, run(replace(base, seeds=seeds, rate_fraction=rf), seed=ctx.seed,
                                     direction=self.direction, min_effect=self.min_effect)))
         checked = Checked(parts={"regimes": [self._case(rf, r) for rf, r in results]},
-                          figures=[self._scatter(rf, r) for rf, r in results], extra={"results": results})
-        return self.assemble(checked, settings={"regimes": list(self.regimes), "seeds": results[0][1].effect.n})
+                          figures=[self._scatter(rf, r) for rf, r in results], extra={"results": results},
+                          settings={"regimes": list(self.regimes), "seeds": results[0][1].effect.n})
+        return self.assemble(checked)
 
     def figures(self, checked: Checked) -> Iterable[Figure]:
         results = checked.extra["results"]

@@ -535,7 +535,8 @@ class MonteCarloGrowth(Claim):
                      annotations={"hline": 1.0, "hline_label": "ρ = 1"})
         checked = Checked(parts={"cases": cases}, figures=[fig],
                           extra={"passed": sum(c.verdict is Verdict.PASS for c in cases), "paths": paths})
-        return self.assemble(checked, settings={"paths": paths, "confidence_per_case": conf})
+        checked.settings.update({"paths": paths, "confidence_per_case": conf})
+        return self.assemble(checked)
 
     def more_keys(self, checked: Checked) -> dict[str, Any]:
         return {"cases": len(checked.cases())}
