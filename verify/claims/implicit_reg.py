@@ -478,9 +478,16 @@ class HeavyBallModifiedEquation(OrderClaim):
 # ======================================================================================
 # the predicted properties of IGR
 # ======================================================================================
+@dataclass(frozen=True, kw_only=True)
+class IGRPrediction(EffectClaim):
+    """A predicted property of implicit gradient regularisation, tested by paired GD runs over seeds."""
+
+    tags = ("implicit", "igr-properties", "statistics")
+
+
 @register
 @dataclass(frozen=True, kw_only=True)
-class IGRGradientPenaltyRate(EffectClaim):
+class IGRGradientPenaltyRate(IGRPrediction):
     id = "implicit.igr-p1-rate"
     title = "Larger learning rate ⇒ smaller ‖∇L‖²/L at matched loss"
     source = IGR_PREDICTIONS + " — property 1 (learning rate)"
@@ -488,13 +495,12 @@ class IGRGradientPenaltyRate(EffectClaim):
                  "with h and h/5, stopped at the first step with L ≤ 0.05·L(θ₀), the large rate ends with the smaller "
                  "‖∇L‖²/L: the mean over seeds of log(ratio small/large) is > 0 (95% t interval).")
     falsifier = "The interval lies below 0 (FAIL); straddling 0 is INCONCLUSIVE."
-    tags = ("implicit", "igr-properties", "statistics")
     experiment = "p1_rate"
 
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class IGRGradientPenaltyWidth(EffectClaim):
+class IGRGradientPenaltyWidth(IGRPrediction):
     id = "implicit.igr-p1-width"
     title = "Larger model ⇒ smaller R_IG/L at matched loss"
     source = IGR_PREDICTIONS + " — property 1 (model size; R_IG = (1/P)‖∇L‖², IGR strength λ = hP/4)"
@@ -502,48 +508,44 @@ class IGRGradientPenaltyWidth(EffectClaim):
                  "R_IG/L = ‖∇L‖²/(P·L). The un-normalised ‖∇L‖²/L effect is reported in the case data "
                  "(`unnormalised`), since the 1/P alone contributes log 4 ≈ 1.386 to the paper's form.")
     falsifier = "The 95% interval of the mean log ratio (narrow/wide) lies below 0."
-    tags = ("implicit", "igr-properties", "statistics")
     experiment = "p1_width"
     regimes: tuple[float, ...] = (1.0,)
 
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class IGRPathSlope(EffectClaim):
+class IGRPathSlope(IGRPrediction):
     id = "implicit.igr-p2-slope"
     title = "Larger learning rate ⇒ smoother optimisation (smaller slope along the path)"
     source = IGR_PREDICTIONS + " — property 2"
     statement = ("At 8 matched loss levels between L(θ₀)/2 and 0.05·L(θ₀), the loss-surface slope ‖∇L‖ at the first "
                  "crossing is smaller for the larger rate: mean over levels and seeds of log(slope small/large) > 0.")
     falsifier = "The 95% interval lies below 0."
-    tags = ("implicit", "igr-properties", "statistics")
     experiment = "p2_slope"
 
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class IGRTestAccuracy(EffectClaim):
+class IGRTestAccuracy(IGRPrediction):
     id = "implicit.igr-p3-accuracy"
     title = "Larger learning rate ⇒ higher test accuracy"
     source = IGR_PREDICTIONS + " — property 3"
     statement = ("On a 2-D two-class task with 15% training-label noise (40 training, 2000 clean test points), a tanh "
                  "network trained by GD to L ≤ 0.3·L(θ₀) has higher test accuracy with the larger rate.")
     falsifier = "The 95% interval of the accuracy difference (large − small) lies below 0."
-    tags = ("implicit", "igr-properties", "statistics")
     experiment = "p3_accuracy"
     setup = {"target_fraction": 0.3}
 
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class IGRNoiseRobustness(EffectClaim):
+class IGRNoiseRobustness(IGRPrediction):
     id = "implicit.igr-p4-noise"
     title = "Larger learning rate ⇒ solutions more robust to parameter noise"
     source = IGR_PREDICTIONS + " — property 4"
     statement = ("At matched loss, E[L(θ + σε)] − L(θ) (σ = 0.02, ε ~ N(0, I), antithetic Monte Carlo with common "
                  "random numbers) is smaller for the larger rate: mean log ratio small/large > 0.")
     falsifier = "The 95% interval lies below 0."
-    tags = ("implicit", "igr-properties", "statistics")
     experiment = "p4_noise"
 
 
@@ -590,5 +592,5 @@ class NoiseQuadraticPrediction(Claim):
 
 
 __all__ = ["EGRCoefficientScan", "EGRTwoLayerNet", "HeavyBallModifiedEquation", "IGRGradientPenaltyRate",
-           "IGRGradientPenaltyWidth", "IGRNoiseRobustness", "IGRPathSlope", "IGRTestAccuracy", "LieLogSeries",
-           "NoiseQuadraticPrediction", "SGDModifiedLossExact", "SGDModifiedLossSampled", "THETA0"]
+           "IGRGradientPenaltyWidth", "IGRNoiseRobustness", "IGRPathSlope", "IGRPrediction", "IGRTestAccuracy",
+           "LieLogSeries", "NoiseQuadraticPrediction", "SGDModifiedLossExact", "SGDModifiedLossSampled", "THETA0"]
