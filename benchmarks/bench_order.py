@@ -39,10 +39,10 @@ import scipy.stats  # noqa: E402,F401
 import sympy as sp  # noqa: E402
 
 from theorycheck.core.evidence import Verdict  # noqa: E402
-from theorycheck.maths.fields import H, Field  # noqa: E402
-from theorycheck.numerics.integrate import make_integrator  # noqa: E402
+from theorycheck.maths.fields import Field, H  # noqa: E402
 from theorycheck.maths.losses import ZOO, ZOO_POINTS  # noqa: E402
 from theorycheck.maths.optimisers import gd  # noqa: E402
+from theorycheck.numerics.integrate import make_integrator  # noqa: E402
 from theorycheck.numerics.order import local_error_study  # noqa: E402
 
 GOAL = 1000.0

@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from theorycheck.core.errors import InputError
-from theorycheck.properties._draws import value
 from theorycheck.maths.networks import ACTIVATIONS, SMOOTH_ACTIVATIONS, TwoLayerNet, init_net
+from theorycheck.properties._draws import value
 
 
 @st.composite

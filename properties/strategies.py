@@ -5,8 +5,14 @@ Each area keeps its strategies in a private module and re-exports them here;
 """
 
 from theorycheck.properties._linalg import orthogonal_matrices, psd_matrices, quadratics, spectra
+from theorycheck.properties._nets import (
+    input_matrices,
+    interpolating_datasets,
+    learning_rates,
+    nets_and_inputs,
+    two_layer_nets,
+)
 from theorycheck.properties._stability import feature_matrices, per_sample_hessians, stability_instances
-from theorycheck.properties._nets import input_matrices, interpolating_datasets, learning_rates, nets_and_inputs, two_layer_nets
 
 __all__ = [
     "orthogonal_matrices",

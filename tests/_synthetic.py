@@ -96,6 +96,11 @@ def record(claims: list[Evidence] | None = None, **settings: object) -> RunRecor
                      claims=claims)
 
 
+def outer(X: np.ndarray) -> np.ndarray:
+    """Per-sample Hessians xᵢxᵢᵀ of the square loss on features X, shape (n, d, d)."""
+    return np.einsum("ni,nj->nij", X, X)
+
+
 # ----------------------------------------------------------------------------- toy claims
 def _mc_mean(item: tuple[int, int]) -> float:
     """A seeded Monte Carlo estimate: the sort of inner sweep item a claim hands to parallel_map."""

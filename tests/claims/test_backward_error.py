@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import pytest
 import sympy as sp
 
-from theorycheck.claims import RunContext, all_claims, get
-from theorycheck.claims import backward_error
+from theorycheck.claims import RunContext, all_claims, backward_error, get
 from theorycheck.core.evidence import Evidence, Verdict
 from theorycheck.maths.losses import ZOO
 

@@ -5,8 +5,7 @@ from fractions import Fraction
 import pytest
 
 from theorycheck import claims
-from theorycheck.claims import RunContext
-from theorycheck.claims import implicit_reg
+from theorycheck.claims import RunContext, implicit_reg
 from theorycheck.core.evidence import Evidence, Verdict
 
 QUICK = RunContext(quick=True)

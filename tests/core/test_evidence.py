@@ -5,13 +5,14 @@ import os
 
 import numpy as np
 import pytest
-from _synthetic import ToyMonteCarlo, order_evidence, record
 
 from theorycheck.claims import RunContext
 from theorycheck.core.errors import MalformedFileError
 from theorycheck.core.evidence import Case, Evidence, Verdict, combine, jsonable
 from theorycheck.reporting.record import SCHEMA_VERSION, RunRecord, dumps, load_run, loads, save_run
 from theorycheck.reporting.schema import SCHEMA, dumps_schema, validate
+
+from _synthetic import ToyMonteCarlo, order_evidence, record
 
 
 def test_run_round_trips_to_identical_bytes():

@@ -7,6 +7,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+
 from theorycheck.maths.fields import Field, H, to_heyoka
 
 a, b = sp.symbols("a b", real=True)

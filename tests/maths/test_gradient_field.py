@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
+
 from theorycheck.maths import gradient_field
 from theorycheck.maths.losses import ZOO, quadratic_loss
 

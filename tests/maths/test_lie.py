@@ -4,6 +4,7 @@
 import mpmath
 import pytest
 import sympy as sp
+
 from theorycheck.core.errors import InputError
 from theorycheck.maths import lie
 from theorycheck.maths.losses import ZOO

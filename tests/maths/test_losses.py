@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+
 from theorycheck.core.errors import InputError
 from theorycheck.maths.losses import (
     ZOO,

@@ -7,6 +7,7 @@ from fractions import Fraction
 import mpmath
 import pytest
 import sympy as sp
+
 from theorycheck.core.errors import InputError
 from theorycheck.maths import modified
 from theorycheck.maths.fields import H

@@ -5,6 +5,7 @@ from fractions import Fraction
 import mpmath
 import pytest
 import sympy as sp
+
 from theorycheck.core.errors import InputError
 from theorycheck.maths import momentum
 from theorycheck.maths.losses import ZOO

@@ -5,6 +5,7 @@ import pytest
 from autograd import grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from theorycheck.core.errors import InputError
 from theorycheck.maths import networks
 from theorycheck.properties.strategies import (

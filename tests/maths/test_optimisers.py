@@ -7,6 +7,7 @@ from fractions import Fraction
 import mpmath
 import pytest
 import sympy as sp
+
 from theorycheck.core.errors import DivergenceError, InputError
 from theorycheck.maths.losses import ZOO, parse_loss, quadratic_loss
 from theorycheck.maths.numbers import as_fraction, as_mpf, as_mpf_vector

@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+
 from theorycheck.core.errors import InputError
 from theorycheck.maths.sampling import enumerate_batches, sampling_factor
 

@@ -6,6 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+
 from theorycheck.core.errors import InputError
 from theorycheck.maths import sgd_modified
 from theorycheck.maths.fields import H

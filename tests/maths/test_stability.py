@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from theorycheck.maths.sampling import sampling_factor
 from theorycheck.maths.stability import (
     dense_second_moment_matrix,
@@ -17,15 +18,7 @@ from theorycheck.maths.stability import (
 )
 from theorycheck.properties.strategies import feature_matrices, per_sample_hessians
 
-
-def outer(X):
-    return np.einsum("ni,nj->nij", X, X)
-
-
-@pytest.fixture(scope="module")
-def X53():
-    return np.random.default_rng(0).standard_normal((5, 3))
-
+from _synthetic import outer
 
 # --------------------------------------------------------------------------- null directions
 

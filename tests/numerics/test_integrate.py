@@ -9,10 +9,10 @@ import pytest
 import sympy as sp
 
 from theorycheck.core.errors import DivergenceError, InputError
-from theorycheck.maths.fields import H, Field
-from theorycheck.numerics.integrate import BACKENDS, SCIPY_DIGITS, flow, make_integrator
+from theorycheck.maths.fields import Field, H
 from theorycheck.maths.losses import ZOO, quadratic_loss
 from theorycheck.maths.numbers import as_mpf
+from theorycheck.numerics.integrate import BACKENDS, SCIPY_DIGITS, flow, make_integrator
 
 a, b = sp.symbols("a b", real=True)
 # θ̇ = −sin θ has the closed form θ(t) = 2 atan(tan(θ0/2) e^{−t}): a non-polynomial oracle for every backend

@@ -12,7 +12,7 @@ import sympy as sp
 
 from theorycheck.core.errors import InputError, PrecisionError
 from theorycheck.core.evidence import Evidence, Verdict
-from theorycheck.maths.fields import H, Field
+from theorycheck.maths.fields import Field, H
 from theorycheck.maths.losses import ZOO, ZOO_POINTS, quadratic_loss
 from theorycheck.maths.optimisers import gd
 from theorycheck.numerics.order import DEFAULT_TOL, OrderStudy, fit_order, global_error_study, local_error_study

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 from scipy.optimize import brentq
+
 from theorycheck.core.errors import InputError
 from theorycheck.maths.sampling import SAMPLINGS, sampling_factor
 from theorycheck.maths.stability import (
@@ -30,15 +31,7 @@ from theorycheck.numerics.stability import (
     top_moment,
 )
 
-
-def outer(X):
-    return np.einsum("ni,nj->nij", X, X)
-
-
-@pytest.fixture(scope="module")
-def X53():
-    return np.random.default_rng(0).standard_normal((5, 3))
-
+from _synthetic import outer
 
 # --------------------------------------------------------------------------- null directions
 

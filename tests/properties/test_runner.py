@@ -2,8 +2,8 @@
 
 from hypothesis import strategies as st
 
-from theorycheck.properties.runner import check_property
 from theorycheck.core.evidence import Case, Verdict
+from theorycheck.properties.runner import check_property
 
 
 def _below(limit):

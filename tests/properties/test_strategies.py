@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import sympy as sp
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from theorycheck.properties import strategies
 from theorycheck.properties.strategies import psd_matrices, quadratics, spectra

@@ -4,12 +4,13 @@ import copy
 import json
 
 import pytest
-from _synthetic import order_evidence, record
 
-from theorycheck.running.cli import main
-from theorycheck.reporting.compare import DEFAULT_RTOL, compare, within
 from theorycheck.core.evidence import Verdict
-from theorycheck.reporting.record import dumps, save_run
+from theorycheck.reporting.compare import DEFAULT_RTOL, compare, within
+from theorycheck.reporting.record import save_run
+from theorycheck.running.cli import main
+
+from _synthetic import order_evidence, record
 
 
 def _lines(base, new, **kw):

@@ -7,11 +7,20 @@ import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from _synthetic import bound_evidence, order_evidence, stability_evidence
 
 from theorycheck.core.evidence import Figure, Series
-from theorycheck.reporting.figures import (DPI, FIGSIZE, is_plot, render_curve, render_interval, render_loglog, render_png,
-                             render_scatter)
+from theorycheck.reporting.figures import (
+    DPI,
+    FIGSIZE,
+    is_plot,
+    render_curve,
+    render_interval,
+    render_loglog,
+    render_png,
+    render_scatter,
+)
+
+from _synthetic import bound_evidence, order_evidence, stability_evidence
 
 
 def _decode(png: bytes) -> np.ndarray:

@@ -7,12 +7,13 @@ import re
 import stat
 
 import pytest
-from _synthetic import bound_evidence, order_evidence, record
 
 from theorycheck.core.errors import InputError
 from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict
 from theorycheck.reporting.record import load_run
 from theorycheck.reporting.report import MAX_CASES, render_markdown, write_run
+
+from _synthetic import bound_evidence, order_evidence, record
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 

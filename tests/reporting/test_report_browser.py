@@ -15,9 +15,10 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
-from _synthetic import record
 
 from theorycheck.reporting.report import write_run
+
+from _synthetic import record
 
 BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome", "chrome") if shutil.which(b)), None)
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="no headless Chromium on PATH (apt-get install -y chromium)")

@@ -1,15 +1,16 @@
 """Executors: serial, process pool and Dask give identical evidence; failures stay per item; CLI flags."""
 
 import pytest
-from _synthetic import ToyMonteCarlo, ToyMonteCarloSmall, ToyRaises
 
 from theorycheck.claims import RunContext
-from theorycheck.running.cli import main
 from theorycheck.core.errors import InputError
 from theorycheck.core.evidence import Verdict
 from theorycheck.reporting.record import dumps
+from theorycheck.running.cli import main
 from theorycheck.running.executors import DaskExecutor, SerialExecutor, get_executor, parallel_map
 from theorycheck.running.runner import run_claims
+
+from _synthetic import ToyMonteCarlo, ToyMonteCarloSmall, ToyRaises
 
 CLAIMS = [ToyMonteCarlo(), ToyRaises(), ToyMonteCarloSmall()]
 

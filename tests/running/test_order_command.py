@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import pytest
 
+from theorycheck.core.errors import InputError
 from theorycheck.running.cli import main
 from theorycheck.running.commands import order as order_cmd
-from theorycheck.core.errors import InputError
 
 EXPR = "a**2*b + cos(a) - b/3"
 GOOD = ["order", "--loss", EXPR, "--at", "a=0.7,b=-0.4"]

@@ -23,9 +23,9 @@ def test_claim(claim, theory):
 @pytest.fixture
 def toy_registry(monkeypatch):
     """Replace the registry by three toy claims: one PASS, one FAIL (a finding), one that raises."""
-    from _synthetic import ToyFail, ToyPass, ToyRaises
-
     from theorycheck import claims
+
+    from _synthetic import ToyFail, ToyPass, ToyRaises
 
     toys = [ToyPass(), ToyFail(), ToyRaises()]
     monkeypatch.setattr(claims, "all_claims", lambda: list(toys))
@@ -33,10 +33,10 @@ def toy_registry(monkeypatch):
 
 
 def _baseline(path, verdicts, quick=True):
-    from _synthetic import record
-
     from theorycheck.core.evidence import Evidence, Verdict
     from theorycheck.reporting.record import save_run
+
+    from _synthetic import record
 
     rec = record([Evidence(cid, Verdict(v), "s") for cid, v in verdicts.items()], quick=quick, seed=20211)
     save_run(rec, path)

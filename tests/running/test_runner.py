@@ -3,14 +3,15 @@
 import json
 
 import pytest
-from _synthetic import ToyFail, ToyMonteCarlo, ToyPass, ToyRaises
 
 from theorycheck import claims
 from theorycheck.claims import RunContext
-from theorycheck.running.cli import main
 from theorycheck.core.evidence import Verdict
 from theorycheck.reporting.record import load_run
+from theorycheck.running.cli import main
 from theorycheck.running.runner import run_one
+
+from _synthetic import ToyFail, ToyMonteCarlo, ToyPass, ToyRaises
 
 
 def test_run_one_turns_an_exception_into_error_evidence():
@@ -80,6 +81,7 @@ def test_warnings_are_recorded_in_the_evidence_not_printed(capsys):
     assert ev.warnings[0].startswith("RuntimeWarning: overflow encountered in matmul (test_runner.py:")
     assert capsys.readouterr().err == ""
     from theorycheck.reporting.report import render_markdown
+
     from _synthetic import record
 
     assert "overflow encountered in matmul" in render_markdown(record([ev]))

@@ -26,12 +26,12 @@ from typing import Any, ClassVar, Iterable, Sequence
 
 import lazy_loader as lazy
 
+from theorycheck import maths, numerics, properties
 from theorycheck.claims.base import Checked, Key, RunContext, Sizes
 from theorycheck.claims.kinds import Ladder, OrderClaim, PropertyClaim
 from theorycheck.claims.registry import register
 from theorycheck.claims.sources import BARRETT_DHERIN, BERNOULLI_SERIES, HLW, HNW, IGR_THEOREM
 from theorycheck.core.evidence import Case, Evidence, Verdict
-from theorycheck import maths, numerics, properties
 from theorycheck.maths.constants import IGR_COEFFICIENT
 
 sp = lazy.load("sympy")

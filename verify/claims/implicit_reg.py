@@ -29,8 +29,7 @@ from theorycheck import maths, numerics
 from theorycheck.claims.base import Checked, Claim, RunContext, Sizes
 from theorycheck.claims.kinds import EffectClaim, Ladder, OrderClaim, order_curve
 from theorycheck.claims.registry import register
-from theorycheck.claims.sources import (BARRETT_DHERIN, GHOSH, HLW, IGR_PREDICTIONS, IGR_THEOREM, KOVACHKI_STUART,
-                                        SMITH)
+from theorycheck.claims.sources import BARRETT_DHERIN, GHOSH, HLW, IGR_PREDICTIONS, IGR_THEOREM, KOVACHKI_STUART, SMITH
 from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict
 from theorycheck.maths.constants import IGR_COEFFICIENT
 

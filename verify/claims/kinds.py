@@ -34,7 +34,6 @@ from theorycheck import maths, numerics, properties
 from theorycheck.claims.base import Checked, Claim, Key, RunContext, Sizes
 from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict
 
-
 #: Relative slack for rounding when a condition's threshold is compared with η* (both computed to ~1e-12).
 CONDITION_SLACK = 1e-9
 

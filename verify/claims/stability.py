@@ -33,8 +33,15 @@ import lazy_loader as lazy
 
 from theorycheck import maths, numerics, properties
 from theorycheck.claims.base import Checked, Claim, Key, RunContext, Sizes
-from theorycheck.claims.kinds import (CONDITION_SLACK, ConditionClaim, PropertyClaim, describe_instance,
-                                      instance_name, instance_problem, table_cell)
+from theorycheck.claims.kinds import (
+    CONDITION_SLACK,
+    ConditionClaim,
+    PropertyClaim,
+    describe_instance,
+    instance_name,
+    instance_problem,
+    table_cell,
+)
 from theorycheck.claims.registry import register
 from theorycheck.claims.sources import MA_YING, MA_YING_STABILITY, MULAYOFF_MICHAELI, WU_MA_E
 from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict

@@ -30,6 +30,7 @@ from sympy.polys.rings import PolyElement
 from theorycheck.maths.jets import evaluate, generic_terms, jet, jet_values, maxorder_for
 from theorycheck.maths.losses import Loss
 
+
 @dataclass
 class Asymmetry:
     """‖J − Jᵀ‖_F of the term F_j at a point, with ‖J‖_F for scale."""

@@ -41,12 +41,19 @@ import sympy as sp
 
 from theorycheck.core.errors import InputError
 from theorycheck.maths.constants import IGR_COEFFICIENT
-from theorycheck.maths.fields import H, Field
-from theorycheck.maths.jets import (MAX_ORDER, ROUTES, bernoulli_coefficients, concretise, generic_terms, jet,
-                                    maxorder_for, validate_order)
+from theorycheck.maths.fields import Field, H
+from theorycheck.maths.jets import (
+    MAX_ORDER,
+    ROUTES,
+    bernoulli_coefficients,
+    concretise,
+    generic_terms,
+    jet,
+    maxorder_for,
+    validate_order,
+)
 from theorycheck.maths.losses import Loss
 from theorycheck.maths.numbers import as_mpf, as_rational
-
 
 
 @lru_cache(maxsize=None)

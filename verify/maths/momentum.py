@@ -36,7 +36,7 @@ import mpmath
 import sympy as sp
 
 from theorycheck.core.errors import InputError
-from theorycheck.maths.fields import H, Field
+from theorycheck.maths.fields import Field, H
 from theorycheck.maths.losses import Loss
 from theorycheck.maths.numbers import as_mpf
 from theorycheck.maths.optimisers import StepMap

@@ -42,12 +42,11 @@ import numpy as np
 import sympy as sp
 
 from theorycheck.core.errors import InputError
-from theorycheck.maths.fields import H, Field
-from theorycheck.maths.losses import Loss
 from theorycheck.maths.constants import IGR_COEFFICIENT
+from theorycheck.maths.fields import Field, H
+from theorycheck.maths.losses import Loss
 from theorycheck.maths.numbers import as_mpf, as_rational
 from theorycheck.maths.optimisers import StepMap
-
 
 
 @dataclass(frozen=True, eq=False)

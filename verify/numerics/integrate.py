@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Sequence
 import mpmath
 
 from theorycheck.core.errors import DivergenceError, InputError
-from theorycheck.maths.fields import H, Field
+from theorycheck.maths.fields import Field, H
 from theorycheck.maths.numbers import as_mpf, as_mpf_vector
 from theorycheck.maths.optimisers import DIVERGENCE_BOUND
 

@@ -70,9 +70,9 @@ import numpy as np
 from theorycheck.core.errors import DivergenceError, InputError, PrecisionError
 from theorycheck.core.evidence import Case, Figure, Series, Verdict
 from theorycheck.maths.fields import Field
-from theorycheck.numerics.integrate import MAX_DIGITS, SCIPY_DIGITS, make_integrator, validate_backend
 from theorycheck.maths.numbers import as_fraction, as_mpf, as_mpf_vector
 from theorycheck.maths.optimisers import StepMap, iterate
+from theorycheck.numerics.integrate import MAX_DIGITS, SCIPY_DIGITS, make_integrator, validate_backend
 
 DEFAULT_TOL = 0.2
 SETTLED = 0.1  # local slopes within this of the last one count as asymptotic

@@ -34,8 +34,14 @@ from scipy.optimize import brentq
 from theorycheck.core.errors import InputError
 from theorycheck.maths.constants import KRONECKER_SUM_SCALE
 from theorycheck.maths.sampling import sampling_factor, validate_batch
-from theorycheck.maths.stability import (StabilityProblem, apply_D, apply_second_moment, moment_operator,
-                                         problem_from_features, problem_from_hessians)
+from theorycheck.maths.stability import (
+    StabilityProblem,
+    apply_D,
+    apply_second_moment,
+    moment_operator,
+    problem_from_features,
+    problem_from_hessians,
+)
 from theorycheck.numerics.eigen import top_eigenpair
 
 __all__ = [

@@ -17,11 +17,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from theorycheck.claims import Claim, RunContext
-from theorycheck.reporting.environment import describe
 from theorycheck.core.evidence import Evidence, Verdict
+from theorycheck.properties.runner import reproducible_hypothesis
+from theorycheck.reporting.environment import describe
 from theorycheck.reporting.record import RunRecord
 from theorycheck.running.executors import Executor, Outcome, get_executor
-from theorycheck.properties.runner import reproducible_hypothesis
 
 
 def error_evidence(claim: Claim, message: str, summary: str) -> Evidence:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
-from theorycheck.reporting.compare import DEFAULT_ATOL, DEFAULT_RTOL, compare
 from theorycheck.core.errors import InputError
+from theorycheck.reporting.compare import DEFAULT_ATOL, DEFAULT_RTOL, compare
 from theorycheck.reporting.record import load_run
 
 NAME = "compare"
