@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--width must be a positive integer, got {args.width}.")
     if not (math.isfinite(args.init_scale) and args.init_scale > 0):
         raise InputError(f"--init-scale must be positive, got {args.init_scale}.")
-    networks.get_activation(args.activation)
+    if args.activation not in networks.ACTIVATIONS:
+        raise InputError(f"--activation must be one of {', '.join(networks.ACTIVATIONS)}, got {args.activation!r}.")
     validate_training(args.optimizer, args.lr, args.batch, len(y), args.steps, args.tol)
     net0 = networks.init_net(X.shape[1], args.width, seed=args.seed, activation=args.activation,
                              bias=not args.no_bias, scale=args.init_scale)
