@@ -84,7 +84,7 @@ class GDOrderClaim(OrderClaim):
     """
 
     kind: ClassVar[str] = "local"
-    tags = ("backward-error", "order")
+    tags: ClassVar[tuple[str, ...]] = ("backward-error", "order")
     #: Random quadratics (each compiles its own integrators).
     quadratic_examples: ClassVar[Sizes] = Sizes(1, 8)
     expected_order: float | None = None
@@ -268,7 +268,7 @@ def _max_rel_diff(a: Sequence[Sequence[Any]], b: Sequence[Sequence[Any]]) -> flo
 class QuadraticPropertyClaim(PropertyClaim):
     """A property over Hypothesis-generated random quadratics ½θᵀAθ (exact rational A)."""
 
-    tags = ("backward-error", "symbolic")
+    tags: ClassVar[tuple[str, ...]] = ("backward-error", "symbolic")
 
     def strategy(self, ctx: RunContext) -> Any:
         return properties.strategies.quadratics()

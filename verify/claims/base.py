@@ -33,7 +33,7 @@ import math
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 from theorycheck.claims.registry import RunContext
 from theorycheck.core.evidence import Case, Evidence, Figure, Verdict, combine, jsonable
@@ -68,7 +68,7 @@ def _mean(v: list[float]) -> float:
     return float(np.mean(v))
 
 
-_REDUCERS = {"min": min, "max": max, "median": _median, "mean": _mean}
+_REDUCERS: dict[str, Callable[[list[Any]], Any]] = {"min": min, "max": max, "median": _median, "mean": _mean}
 
 
 @dataclass(frozen=True)

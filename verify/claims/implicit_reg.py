@@ -481,7 +481,7 @@ class HeavyBallModifiedEquation(OrderClaim):
 class IGRPrediction(EffectClaim):
     """A predicted property of implicit gradient regularisation, tested by paired GD runs over seeds."""
 
-    tags = ("implicit", "igr-properties", "statistics")
+    tags: ClassVar[tuple[str, ...]] = ("implicit", "igr-properties", "statistics")
 
 
 @register

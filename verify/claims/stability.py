@@ -94,7 +94,7 @@ def _feature_instances(n: tuple[int, int], d: tuple[int, int]) -> Any:
 class StabilityProperty(PropertyClaim):
     """A property over stability instances (per-sample Hessians or features, a batch size, a sampling)."""
 
-    tags = ("stability", "sgd", "hypothesis")
+    tags: ClassVar[tuple[str, ...]] = ("stability", "sgd", "hypothesis")
 
     def describe(self, instance: Any) -> Any:
         return describe_instance(instance)
@@ -511,7 +511,11 @@ class MonteCarloGrowth(Claim):
         rng = np.random.default_rng(ctx.seed)
         configs, paths = self.configs.pick(ctx), self.paths.pick(ctx)
         conf = 1 - (1 - self.confidence) / (2 * len(configs))  # Bonferroni over the cases
-        cases, xs, rhos, lows, highs = [], [], [], [], []
+        cases: list[Case] = []
+        xs: list[int] = []
+        rhos: list[float] = []
+        lows: list[float] = []
+        highs: list[float] = []
         for j, (n, d, B, s) in enumerate(configs):
             P = maths.stability.problem_from_features(rng.standard_normal((n, d)))
             e = numerics.stability.critical_rate(P, maths.sampling.sampling_factor(n, B, s), rtol=1e-12)

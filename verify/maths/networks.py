@@ -179,7 +179,7 @@ class Architecture:
     def net(self, theta: np.ndarray) -> "TwoLayerNet":
         """The :class:`TwoLayerNet` at θ."""
         W, b, a = self.split(np.asarray(theta, dtype=float))
-        return TwoLayerNet(W, b if self.bias else None, a, self.activation, self.bias)
+        return TwoLayerNet(W, b if self.bias else np.zeros(self.width), a, self.activation, self.bias)
 
     def init(self, seed: int | np.random.Generator = 0, scale: float = 1.0, bias_scale: float | None = None
              ) -> np.ndarray:
@@ -282,8 +282,8 @@ class TwoLayerNet:
     Parameters
     ----------
     W : ndarray, shape (m, d)
-    b : ndarray, shape (m,) or None
-        Fixed at zero and excluded from θ when ``bias`` is False.
+    b : ndarray, shape (m,)
+        Fixed at zero (None is taken as zeros) and excluded from θ when ``bias`` is False.
     a : ndarray, shape (m,)
     activation : str
         A key of :data:`ACTIVATIONS`.
@@ -292,7 +292,7 @@ class TwoLayerNet:
     """
 
     W: np.ndarray
-    b: np.ndarray | None
+    b: np.ndarray
     a: np.ndarray
     activation: str = "tanh"
     bias: bool = True
@@ -603,16 +603,16 @@ def sobolev_chain(net: TwoLayerNet, X: np.ndarray, y: np.ndarray, weight_norm: s
     )
 
 
-def require_smooth(net: TwoLayerNet, what: str) -> Activation:
-    """Return the activation, or raise if ``what`` needs σ″ and the activation has none."""
-    if not net.act.smooth:
+def require_smooth(net: TwoLayerNet, what: str) -> float:
+    """sup_z |σ″(z)| of the net's activation, or :class:`InputError` if ``what`` needs σ″ and there is none."""
+    if net.act.sup_d2 is None:
         raise InputError(f"{what} needs a twice-differentiable activation; {net.activation} is not.")
-    return net.act
+    return net.act.sup_d2
 
 
 def input_curvature_bound(net: TwoLayerNet) -> float:
     """K ≥ sup_x ‖∇²ₓ f(x)‖₂, from ∇²ₓ f = Wᵀ diag(a ⊙ σ″(z)) W: min(‖W‖₂² max|aⱼ|, Σ|aⱼ|‖wⱼ‖²)·sup|σ″|."""
-    s2 = require_smooth(net, "the second-order remainder").sup_d2
+    s2 = require_smooth(net, "the second-order remainder")
     return s2 * min(spectral_norm(net.W) ** 2 * float(np.max(np.abs(net.a))),
                     float(np.sum(np.abs(net.a) * np.sum(net.W**2, axis=1))))
 

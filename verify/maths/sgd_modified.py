@@ -203,10 +203,9 @@ def sampled_epoch_mean_map(batches: Batches, orderings: Sequence[Sequence[int]])
     maps = [sgd_epoch_map(batches, o) for o in orderings]
 
     def step(theta: Sequence[Any], T: Any) -> list[Any]:
-        acc = None
-        for f in maps:
-            r = f(theta, T)
-            acc = r if acc is None else [a + b for a, b in zip(acc, r)]
+        acc = maps[0](theta, T)
+        for f in maps[1:]:
+            acc = [a + b for a, b in zip(acc, f(theta, T))]
         return [a / len(maps) for a in acc]
 
     return step

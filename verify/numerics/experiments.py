@@ -180,7 +180,8 @@ def _finish(name: str, metric: str, records: list[PairRecord], excluded: list[st
 def gradient_penalty_vs_rate(setup: Setup = Setup(), seed: int = 0, direction: int = 1,
                              min_effect: float = 0.0) -> PropertyResult:
     """Property 1 (rate): log[(‖∇L‖²/L) at small h] − log[(‖∇L‖²/L) at large h], matched loss; predicted > 0."""
-    records, excluded = [], []
+    records: list[PairRecord] = []
+    excluded: list[str] = []
     for p in _paired_runs(regression_task, setup, seed, "rate"):
         if not _usable(p, excluded):
             continue
@@ -200,7 +201,9 @@ def gradient_penalty_vs_width(setup: Setup = Setup(), seed: int = 0, direction: 
     ``per_parameter=True`` measures; ``extra["unnormalised"]`` holds the
     effect on ‖∇L‖²/L itself, which does not get the free factor log(P_wide/P_narrow).
     """
-    records, excluded, raw = [], [], []
+    records: list[PairRecord] = []
+    excluded: list[str] = []
+    raw: list[float] = []
     for p in _paired_runs(regression_task, setup, seed, "width"):
         if not _usable(p, excluded):
             continue
@@ -221,7 +224,8 @@ def gradient_penalty_vs_width(setup: Setup = Setup(), seed: int = 0, direction: 
 def path_slope_vs_rate(setup: Setup = Setup(), seed: int = 0, direction: int = 1, min_effect: float = 0.0,
                        n_levels: int = 8) -> PropertyResult:
     """Property 2: mean over matched loss levels of log(‖∇L‖ small h / ‖∇L‖ large h) along the path; predicted > 0."""
-    records, excluded = [], []
+    records: list[PairRecord] = []
+    excluded: list[str] = []
     curves: list[dict[str, list[float]]] = []
     for p in _paired_runs(regression_task, setup, seed, "rate", levels_count=n_levels):
         if not _usable(p, excluded):
@@ -240,7 +244,8 @@ def path_slope_vs_rate(setup: Setup = Setup(), seed: int = 0, direction: int = 1
 def accuracy_vs_rate(setup: Setup = Setup(target_fraction=0.3), seed: int = 0, direction: int = 1,
                      min_effect: float = 0.0) -> PropertyResult:
     """Property 3: test accuracy at large h − at small h, matched training loss (label-noise classification); predicted > 0."""
-    records, excluded = [], []
+    records: list[PairRecord] = []
+    excluded: list[str] = []
     for p in _paired_runs(classification_task, setup, seed, "rate"):
         if not _usable(p, excluded):
             continue
@@ -260,7 +265,8 @@ def noise_robustness_vs_rate(setup: Setup = Setup(), seed: int = 0, direction: i
     Each arm also records (σ²/2)·Tr H; ``extra["quadratic_log_ratios"]`` holds
     log(ΔL / ((σ²/2) Tr H)) per run, which should be O(σ²) + Monte Carlo noise.
     """
-    records, excluded = [], []
+    records: list[PairRecord] = []
+    excluded: list[str] = []
     qratios: list[float] = []
     for p in _paired_runs(regression_task, setup, seed, "rate"):
         if not _usable(p, excluded):

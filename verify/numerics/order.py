@@ -315,8 +315,9 @@ def _errors(kind: str, step: StepMap, against: Field, theta0: Sequence[Any], hs:
                 a = iterate(step, th, hh, 1)  # one step, with iterate's checks for leaving the domain
                 b = integ.run(th, hh, hh)
             else:
-                a = iterate(step, th, hh, int(horizon / h))
-                b = integ.run(th, as_mpf(horizon), hh)
+                T = Fraction(0) if horizon is None else horizon  # a global study always has one (checked by _study)
+                a = iterate(step, th, hh, int(T / h))
+                b = integ.run(th, as_mpf(T), hh)
             errs.append(_norm(a, b))
             scales.append(_scale(th, a, b))
     return errs, scales, integ

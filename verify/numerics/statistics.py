@@ -22,7 +22,7 @@ from theorycheck.core.errors import InputError
 from theorycheck.core.evidence import Verdict
 
 
-def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+def mean_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
     """The Student-t confidence interval of the mean of ``values`` (at least two of them)."""
     lo, hi = stats.ttest_1samp(np.asarray(values, dtype=float), 0.0).confidence_interval(confidence)
     return float(lo), float(hi)

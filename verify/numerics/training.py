@@ -134,7 +134,7 @@ def train(net: TwoLayerNet, X: np.ndarray, y: np.ndarray, optimizer: str = "gd",
     with np.errstate(over="ignore", invalid="ignore"):
         while True:
             checked = t % every == 0 or t == steps
-            g = None
+            g: np.ndarray | None = None
             if checked:
                 if B == n:
                     L, g = arch.loss_and_gradient(theta, X, y)
@@ -143,7 +143,7 @@ def train(net: TwoLayerNet, X: np.ndarray, y: np.ndarray, optimizer: str = "gd",
                 if not math.isfinite(L) or L > divergence:
                     status = "diverged"
                     break
-                if levels:
+                if levels and g is not None:  # levels imply full batch, so g is the full gradient here
                     slope = math.sqrt(float(g @ g))
                     while nxt < len(levels) and L <= levels[nxt]:
                         slopes[nxt] = slope
