@@ -470,21 +470,19 @@ class GradientFieldTerms(QuadraticPropertyClaim):
             # the counterexample: the lowest failing power of h, at its most asymmetric point
             first = min(failing, key=lambda c: (c.measured["term"], -c.measured["relative_asymmetry"]))
             checked.counterexample = {"case": first.name, "measured": first.measured, "note": first.note}
+            checked.extra["first_failing"] = first
         return self.assemble(checked)
 
-    def _gradient_terms(self, checked: Checked) -> list[str]:
-        return sorted({c.name.split(": ")[1].split(" ")[0] for c in checked.cases("zoo")
-                       if c.name.startswith("generic") and c.verdict is Verdict.PASS})
-
     def more_keys(self, checked: Checked) -> dict[str, Any]:
-        return {"gradient_terms_generic": self._gradient_terms(checked)}
+        terms = sorted({c.name.split(": ")[1].split(" ")[0] for c in checked.cases("zoo")
+                        if c.name.startswith("generic") and c.verdict is Verdict.PASS})
+        return {"gradient_terms_generic": terms}
 
     def summarise(self, checked: Checked, key: dict[str, Any], verdict: Verdict) -> str:
-        terms = self._gradient_terms(checked)
-        failing = [c for c in checked.cases() if c.verdict is Verdict.FAIL and "relative_asymmetry" in c.measured]
-        if not failing:
+        terms = key["gradient_terms_generic"]
+        first = checked.extra.get("first_failing")
+        if first is None:
             return f"all tested terms symmetric ({', '.join(terms) or 'none generic'} identically)"
-        first = min(failing, key=lambda c: (c.measured["term"], -c.measured["relative_asymmetry"]))
         return (f"{', '.join(terms)} gradient for every L; {first.name}: ‖J−Jᵀ‖ = "
                 f"{first.measured['asymmetry']:.2e} ({first.measured['relative_asymmetry']:.0%})")
 

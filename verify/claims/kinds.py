@@ -242,13 +242,13 @@ class ConditionClaim(PropertyClaim):
         return self.assemble(checked)
 
     def more_keys(self, checked: Checked) -> dict[str, Any]:
-        status = self.status(checked)
+        status = checked.settings["status"]
         key = {f"{k}_min_ratio": float(v["min_ratio"]) for k, v in status.items()}
         key.update({f"{k}_max_ratio": float(v["max_ratio"]) for k, v in status.items()})
         return key
 
     def summarise(self, checked: Checked, key: dict[str, Any], verdict: Verdict) -> str:
-        status = self.status(checked)
+        status = checked.settings["status"]
         return f"{verdict}: " + "; ".join(
             f"{k}: {v['verdict']} (η_c/η* ∈ [{float(v['min_ratio']):.4g}, {float(v['max_ratio']):.4g}])"
             for k, v in status.items()) + f" — {self.summary_what}, {checked.examples} instances"
