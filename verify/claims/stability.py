@@ -130,7 +130,7 @@ class GdThreshold(StabilityProperty):
 
     def check(self, Hs: Any, ctx: RunContext) -> Case:
         P = maths.stability.problem_from_hessians(Hs)
-        thr = self.threshold_factor / P.lam[0]
+        thr = maths.stability.gd_rate(P, self.threshold_factor)
         below = numerics.stability.radius(P, thr * (1 - self.rel_step), 0.0)
         above = numerics.stability.radius(P, thr * (1 + self.rel_step), 0.0)
         ok = below <= 1 + SLACK and above > 1
@@ -262,7 +262,7 @@ class BatchMonotone(StabilityProperty):
 
     def check(self, inst: Any, ctx: RunContext) -> Case:
         P = instance_problem(inst)
-        gd = 2 / P.lam[0]
+        gd = maths.stability.gd_rate(P)
         etas = {}
         margin = math.inf
         for s in maths.sampling.SAMPLINGS:
@@ -284,7 +284,8 @@ class BatchMonotone(StabilityProperty):
         checked.figures.append(Figure("curve", "η*(B) for a fixed 8×3 feature matrix", "batch size B", "η*",
                                       series=[Series(f"η*(B), {s} replacement", batches, self._etas(P, s), "line")
                                               for s in maths.sampling.SAMPLINGS],
-                                      annotations={"hline": 2 / P.lam[0], "hline_label": "2/λ_max (GD)"}))
+                                      annotations={"hline": maths.stability.gd_rate(P),
+                                                   "hline_label": "2/λ_max (GD)"}))
         return self.assemble(checked)
 
 
@@ -307,7 +308,7 @@ class FullBatchLimit(StabilityProperty):
     def check(self, inst: Any, ctx: RunContext) -> Case:
         P = instance_problem(inst)
         e = numerics.stability.critical_rate(P, batch_factor(self.batch_factor, P.n, P.n, "without"), rtol=1e-12)
-        gd = 2 / P.lam[0]
+        gd = maths.stability.gd_rate(P)
         rel = abs(e / gd - 1)
         return Case(instance_name({**inst, "batch": P.n, "sampling": "without"}),
                     Verdict.pass_if(rel <= SLACK), measured={"eta_star": e},
@@ -357,9 +358,9 @@ class WuMaENecessary(ConditionClaim):
 
     def threshold(self, name: str, P: Any, batch: int, sampling: str) -> float:
         if name == "sharpness":
-            return self.a_factor / P.lam[0]
-        s, p = maths.stability.non_uniformity(P), maths.sampling.sampling_factor(P.n, batch, sampling)
-        return math.inf if s * p == 0 else self.s_factor / (s * math.sqrt(p))
+            return maths.stability.gd_rate(P, self.a_factor)
+        p = maths.sampling.sampling_factor(P.n, batch, sampling)
+        return maths.stability.wu_ma_e_nonuniformity_rate(P, p, self.s_factor)
 
     def pinned(self) -> tuple[Any, ...]:
         X = np.array(WME_COUNTEREXAMPLE)
@@ -381,11 +382,9 @@ class MulayoffNecessary(ConditionClaim):
 
     def threshold(self, name: str, P: Any, batch: int, sampling: str) -> float:
         p = min(1.0, self.p_scale * maths.sampling.sampling_factor(P.n, batch, sampling))
-        a, Hs = P.lam[0], P.hessians()
         if name == "eq15":
-            return 2 * a / (a**2 + p * float(np.mean((Hs[:, 0, 0] - a) ** 2)))
-        fro = np.einsum("nab,nab->n", Hs, Hs)
-        return 2 * float(P.lam.sum()) / ((1 - p) * float(np.sum(P.lam**2)) + p * float(fro.mean()))
+            return maths.stability.mulayoff_michaeli_eq15_rate(P, p)
+        return maths.stability.mulayoff_michaeli_eq16_rate(P, p)
 
 
 @register
@@ -407,11 +406,9 @@ class MaYingFlatness(ConditionClaim):
 
     def threshold(self, name: str, P: Any, batch: int, sampling: str) -> float:
         p = maths.sampling.sampling_factor(P.n, batch, sampling)
-        if p == 0:
-            return math.inf
-        g2 = np.einsum("nrk,nrk->n", P.factors, P.factors)  # ‖gᵢ‖²
-        q = float(P.lam.sum()) if name == "flatness" else float(np.sqrt(np.mean(g2**2)))
-        return self.constant / (p * q)
+        if name == "flatness":
+            return maths.stability.flatness_rate(P, p, self.constant)
+        return maths.stability.gradient_moment_rate(P, p, self.constant)
 
 
 @register
@@ -441,8 +438,7 @@ class KthOrderStability(StabilityProperty):
         p = maths.sampling.sampling_factor(P.n, B, s)
         e2 = numerics.stability.critical_rate(P, p, rtol=1e-12)
         ek = numerics.stability.critical_rate_kth(P, B, s, k)
-        g2 = np.einsum("nrk,nrk->n", P.factors, P.factors)
-        mom = float(np.mean(g2**k)) ** (1 / k)
+        mom = float(np.mean(maths.stability.gradient_sq_norms(P) ** k)) ** (1 / k)
         bound = math.inf if p == 0 else self.constant / (ek * p)
         order_margin = e2 * (1 + SLACK) - ek
         bound_margin = bound / mom - (1 - SLACK)

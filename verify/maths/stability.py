@@ -37,8 +37,9 @@ B and d :func:`moment_operator` evaluates the expectation exactly by
 enumerating batches; k = 2 by enumeration is an independent check of the
 closed-form batch factor p.
 
-Published conditions (:func:`published_conditions`) are each written as a
-threshold on η, the largest rate at which the condition holds: Wu, Ma & E
+Published conditions are each written as a threshold on η, the largest
+rate at which the condition holds (one ``*_rate`` function each, collected
+by :func:`published_conditions`): Wu, Ma & E
 (NeurIPS 2018, Sec. 3: sharpness a = λ_max(H), non-uniformity
 s = λ_max(Σ)^{1/2}, Σ = mean Hᵢ² − H², and their sufficient condition),
 Mulayoff & Michaeli Prop. 3 (eqs. 15, 16) and the flatness bound
@@ -49,10 +50,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from theorycheck.core.errors import InputError
+from theorycheck.maths.constants import FLATNESS_CONSTANT, STABILITY_CONSTANT
 from theorycheck.maths.numbers import finite_float_array
 from theorycheck.maths.sampling import SAMPLINGS, enumerate_batches, sampling_factor
 
@@ -63,9 +66,10 @@ PSD_RTOL = 1e-10
 
 __all__ = [
     "PSD_RTOL", "RANK_RTOL", "SAMPLINGS", "StabilityProblem", "apply_D", "apply_second_moment",
-    "dense_second_moment_matrix", "moment_operator", "non_uniformity", "problem_from_features",
-    "problem_from_hessians", "published_conditions", "sampling_factor", "sharpness", "validate_features",
-    "validate_hessians", "wu_ma_e_sufficient_rate",
+    "dense_second_moment_matrix", "flatness_rate", "gd_rate", "gradient_moment_rate", "gradient_sq_norms",
+    "moment_operator", "mulayoff_michaeli_eq15_rate", "mulayoff_michaeli_eq16_rate", "non_uniformity",
+    "problem_from_features", "problem_from_hessians", "published_conditions", "sampling_factor", "sharpness",
+    "validate_features", "validate_hessians", "wu_ma_e_nonuniformity_rate", "wu_ma_e_sufficient_rate",
 ]
 
 
@@ -285,38 +289,71 @@ def wu_ma_e_sufficient_rate(P: StabilityProblem, p: float) -> float:
 
 
 
-def published_conditions(P: StabilityProblem, batch: int, sampling: str) -> dict[str, dict[str, object]]:
+def gd_rate(P: StabilityProblem, factor: float = STABILITY_CONSTANT) -> float:
+    """Largest η with a·η ≤ ``factor``, a = λ_max(H): GD's threshold 2/λ_max (necessary for SGD); ∞ for H = 0."""
+    return factor / float(P.lam[0]) if P.rank else math.inf
+
+
+def wu_ma_e_nonuniformity_rate(P: StabilityProblem, p: float, factor: float = 1.0) -> float:
+    """Largest η with s·η·√p ≤ ``factor`` (Wu, Ma & E 2018, Sec. 3: s ≤ √B/η with replacement); ∞ where s·p = 0."""
+    s = non_uniformity(P)
+    return math.inf if s * p == 0 else factor / (s * math.sqrt(p))
+
+
+def mulayoff_michaeli_eq15_rate(P: StabilityProblem, p: float) -> float:
+    """η ≤ 2λ_max/(λ_max² + p·mean(v_maxᵀHᵢv_max − λ_max)²) (Mulayoff & Michaeli, Prop. 3, eq. 15); H ≠ 0."""
+    a, Hs = P.lam[0], P.hessians()
+    return float(2 * a / (a**2 + p * float(np.mean((Hs[:, 0, 0] - a) ** 2))))  # Hs[:, 0, 0] = v_maxᵀHᵢv_max
+
+
+def mulayoff_michaeli_eq16_rate(P: StabilityProblem, p: float) -> float:
+    """η ≤ 2 Tr H/((1−p)‖H‖_F² + p·mean‖Hᵢ‖_F²) (Mulayoff & Michaeli, Prop. 3, eq. 16); H ≠ 0."""
+    Hs = P.hessians()
+    fro = np.einsum("nab,nab->n", Hs, Hs)
+    return 2 * float(P.lam.sum()) / ((1 - p) * float(np.sum(P.lam**2)) + p * float(fro.mean()))
+
+
+def gradient_sq_norms(P: StabilityProblem) -> np.ndarray:
+    """‖gᵢ‖² of rank-one Hᵢ = gᵢgᵢᵀ (square loss at interpolation), shape (n,)."""
+    return np.einsum("nrk,nrk->n", P.factors, P.factors)
+
+
+def flatness_rate(P: StabilityProblem, p: float, constant: float = FLATNESS_CONSTANT) -> float:
+    """Largest η with Tr H ≤ c/(ηp) (Ma & Ying 2021, Sec. 4; form not checked against the paper); ∞ for p = 0."""
+    return math.inf if p == 0 else constant / (p * float(P.lam.sum()))
+
+
+def gradient_moment_rate(P: StabilityProblem, p: float, constant: float = FLATNESS_CONSTANT) -> float:
+    """Largest η with (mean‖gᵢ‖⁴)^{1/2} ≤ c/(ηp), Hᵢ = gᵢgᵢᵀ (Ma & Ying 2021's moment bound, k = 2); ∞ for p = 0."""
+    if p == 0:
+        return math.inf
+    return constant / (p * float(np.sqrt(np.mean(gradient_sq_norms(P) ** 2))))
+
+
+def published_conditions(P: StabilityProblem, batch: int, sampling: str) -> dict[str, dict[str, Any]]:
     """Each published condition as a threshold on η: the largest η at which it holds.
 
     A *necessary* condition must hold at every stable η, i.e. its threshold must be ≥ η*;
     a *sufficient* one must have threshold ≤ η*. Keys: ``threshold``, ``kind``, ``statement``, ``source``.
     """
     p = sampling_factor(P.n, batch, sampling)
-    a = float(P.lam[0]) if P.rank else 0.0
-    s = non_uniformity(P)
-    Hs = P.hessians()
-    trH = float(P.lam.sum())
-    fro_i = np.einsum("nab,nab->n", Hs, Hs)
-    out: dict[str, dict[str, object]] = {}
+    out: dict[str, dict[str, Any]] = {}
 
     def add(name: str, thr: float, kind: str, statement: str, source: str) -> None:
         out[name] = {"threshold": float(thr), "kind": kind, "statement": statement, "source": source}
 
-    inv = lambda x: math.inf if x <= 0 else 1.0 / x  # noqa: E731
-    add("gd_sharpness", 2 * inv(a), "necessary", "a = λ_max(H) ≤ 2/η", "Wu, Ma & E 2018, Sec. 3; GD threshold")
+    add("gd_sharpness", gd_rate(P), "necessary", "a = λ_max(H) ≤ 2/η", "Wu, Ma & E 2018, Sec. 3; GD threshold")
     pname = "√B" if sampling == "with" else "√(B(n−1)/(n−B))"
-    add("wu_ma_e_nonuniformity", inv(s * math.sqrt(p)), "necessary", f"s ≤ {pname}/η  (i.e. η s √p ≤ 1)",
+    add("wu_ma_e_nonuniformity", wu_ma_e_nonuniformity_rate(P, p), "necessary",
+        f"s ≤ {pname}/η  (i.e. η s √p ≤ 1)",
         "Wu, Ma & E 2018, Sec. 3 (necessary condition derived from their sufficient condition)")
     add("wu_ma_e_sufficient", wu_ma_e_sufficient_rate(P, p), "sufficient", "λ_max{(I−ηH)² + η²pΣ} ≤ 1",
         "Wu, Ma & E 2018, Sec. 3 (implicit sufficient condition)")
     if P.rank:
-        v = np.zeros(P.rank)
-        v[0] = 1.0
-        rq = Hs[:, 0, 0]  # v_maxᵀHᵢv_max in the eigenbasis
-        add("mulayoff_michaeli_15", 2 * a / (a**2 + p * float(np.mean((rq - a) ** 2))), "necessary",
+        add("mulayoff_michaeli_15", mulayoff_michaeli_eq15_rate(P, p), "necessary",
             "η ≤ 2λ_max / (λ_max² + p·mean(v_maxᵀHᵢv_max − λ_max)²)", "Mulayoff & Michaeli, Prop. 3, eq. 15")
-        add("mulayoff_michaeli_16", 2 * trH / ((1 - p) * float(np.sum(P.lam**2)) + p * float(fro_i.mean())),
+        add("mulayoff_michaeli_16", mulayoff_michaeli_eq16_rate(P, p),
             "necessary", "η ≤ 2 Tr H / ((1−p)‖H‖_F² + p·mean‖Hᵢ‖_F²)", "Mulayoff & Michaeli, Prop. 3, eq. 16")
-        add("ma_ying_flatness", 2 * inv(p * trH), "necessary", "Tr H ≤ 2/(ηp)  (= 2B/η with replacement)",
+        add("ma_ying_flatness", flatness_rate(P, p), "necessary", "Tr H ≤ 2/(ηp)  (= 2B/η with replacement)",
             "Ma & Ying 2021, Sec. 4 (form not checked against the paper; follows from eq. 16 + Jensen for rank-one Hᵢ)")
     return out

@@ -38,6 +38,7 @@ from theorycheck.maths.stability import (
     StabilityProblem,
     apply_D,
     apply_second_moment,
+    gd_rate,
     moment_operator,
     problem_from_features,
     problem_from_hessians,
@@ -221,7 +222,7 @@ def critical_rate_kth(P: StabilityProblem, batch: int, sampling: str, k: int = 4
     """
     if P.rank == 0:
         return math.inf
-    hi = 2.0 / P.lam[0]
+    hi = gd_rate(P)
 
     def f(eta: float) -> float:
         return (kth_moment_radius(P, eta, batch, sampling, k) - 1.0) / eta

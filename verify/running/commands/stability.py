@@ -99,7 +99,7 @@ def problem(args: argparse.Namespace) -> Any:
 def analyse(P: Any, batch: int, sampling: str, rtol: float) -> dict[str, Any]:
     """η*(B) and every published condition at it, as a JSON-ready dict."""
     from theorycheck.maths.sampling import sampling_factor
-    from theorycheck.maths.stability import non_uniformity, published_conditions, sharpness
+    from theorycheck.maths.stability import gd_rate, non_uniformity, published_conditions, sharpness
     from theorycheck.numerics.stability import critical_rate
 
     p = sampling_factor(P.n, batch, sampling)
@@ -113,7 +113,7 @@ def analyse(P: Any, batch: int, sampling: str, rtol: float) -> dict[str, Any]:
                        "holds_at_eta_star": bool(math.isinf(eta) or eta <= thr * (1 + rtol))}
     return {"n": P.n, "d": P.d, "rank": P.rank, "batch": batch, "sampling": sampling, "sampling_factor": p,
             "eta_star": eta, "sharpness": a, "non_uniformity": non_uniformity(P),
-            "gd_threshold": math.inf if a == 0 else 2 / a, "conditions": conds, "rtol": rtol}
+            "gd_threshold": gd_rate(P), "conditions": conds, "rtol": rtol}
 
 
 def sweep(P: Any, batches: list[int], sampling: str, rtol: float, out: str) -> dict[str, Any]:
