@@ -22,7 +22,7 @@ from hypothesis import seed as hseed
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from theorycheck.core.evidence import Case, Verdict, combine, jsonable
+from theorycheck.core.evidence import Case, Verdict, combine, jsonable, tightest
 
 _T = TypeVar("_T")
 
@@ -99,8 +99,7 @@ class PropertyOutcome:
 
     def worst(self) -> Case | None:
         """The case with the smallest margin (the tightest)."""
-        with_margin = [c for c in self.cases if c.margin is not None]
-        return min(with_margin, key=lambda c: c.margin) if with_margin else None
+        return tightest(self.cases)
 
     def all_cases(self) -> list[Case]:
         """The generated cases and the shrunk counterexample's case, each once.

@@ -8,7 +8,7 @@ import pytest
 
 from theorycheck.claims import RunContext
 from theorycheck.core.errors import MalformedFileError
-from theorycheck.core.evidence import Case, Evidence, Verdict, combine, jsonable
+from theorycheck.core.evidence import Case, Evidence, Verdict, combine, jsonable, tightest
 from theorycheck.reporting.record import SCHEMA_VERSION, RunRecord, dumps, load_run, loads, save_run
 from theorycheck.reporting.schema import SCHEMA, dumps_schema, validate
 
@@ -140,3 +140,11 @@ def test_same_seed_gives_same_json_bytes():
     b = RunRecord({}, {}, [ToyMonteCarlo().run(RunContext(seed=3))]).without_timings()
     c = RunRecord({}, {}, [ToyMonteCarlo().run(RunContext(seed=4))]).without_timings()
     assert dumps(a) == dumps(b) != dumps(c)
+
+
+def test_tightest_is_the_first_case_of_smallest_margin():
+    cases = [Case("a", Verdict.PASS, margin=0.5), Case("b", Verdict.PASS), Case("c", Verdict.FAIL, margin=-1.0),
+             Case("d", Verdict.FAIL, margin=-1.0)]
+    assert tightest(cases).name == "c"
+    assert tightest([Case("b", Verdict.PASS)]) is None
+    assert tightest([]) is None

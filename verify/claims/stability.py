@@ -44,7 +44,7 @@ from theorycheck.claims.kinds import (
 )
 from theorycheck.claims.registry import register
 from theorycheck.claims.sources import MA_YING, MA_YING_STABILITY, MULAYOFF_MICHAELI, WU_MA_E
-from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict
+from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict, tightest
 from theorycheck.maths.constants import FLATNESS_CONSTANT, KRONECKER_SUM_SCALE, STABILITY_CONSTANT
 
 np = lazy.load("numpy")
@@ -183,8 +183,8 @@ class SecondMomentOperator(StabilityProperty):
                     tolerance={"abs": tol}, margin=tol - err, note=f"max |Q − E[(I−ηĤ)⊗(I−ηĤ)]| = {err:.3g}")
 
     def summarise(self, checked: Checked, key: dict[str, Any], verdict: Verdict) -> str:
-        generated = [c for c in checked.cases("generated") if c.margin is not None]
-        worst = min(generated, key=lambda c: c.margin).measured["max_abs_diff"] if generated else math.nan
+        tight = tightest(checked.cases("generated"))
+        worst = tight.measured["max_abs_diff"] if tight is not None else math.nan
         return (f"{verdict}: closed form vs batch enumeration, worst diff {worst:.2g} "
                 f"({checked.examples} instances)")
 

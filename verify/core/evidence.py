@@ -196,6 +196,12 @@ class Case:
         return cls(**d)
 
 
+def tightest(cases: Iterable[Case]) -> Case | None:
+    """The case with the smallest margin (the first of equals), None when no case has a margin."""
+    with_margin = [(c.margin, i, c) for i, c in enumerate(cases) if c.margin is not None]
+    return min(with_margin)[2] if with_margin else None
+
+
 @dataclass
 class Evidence:
     """Everything a claim check found, enough to render and to regress against.
@@ -253,4 +259,5 @@ class Evidence:
         return cls(**_known(cls, d))
 
 
-__all__ = ["FIGURE_KINDS", "Case", "Evidence", "Figure", "Series", "Verdict", "combine", "jsonable", "unjson_float"]
+__all__ = ["FIGURE_KINDS", "Case", "Evidence", "Figure", "Series", "Verdict", "combine", "jsonable", "tightest",
+           "unjson_float"]
