@@ -147,7 +147,7 @@ class GDOrderClaim(OrderClaim):
     def summarise(self, checked: Checked, key: dict[str, Any], verdict: Verdict) -> str:
         orders = self.measured_orders(checked)
         cases = checked.cases()
-        expected = sorted({c.expected.get("order") for c in cases if c.expected.get("order") is not None})
+        expected = sorted({c.expected["order"] for c in cases if c.expected.get("order") is not None})
         if not orders:
             return f"no resolved {self.kind} order"
         return (f"{self.kind} order {min(orders):.3f}…{max(orders):.3f} over {len(cases)} cases, expected "

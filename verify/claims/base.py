@@ -194,7 +194,7 @@ class Claim(ABC):
         """Figures drawn from the cases' data (default none); checks may also put figures in ``checked``."""
         return ()
 
-    def summarise(self, checked: Checked, key: Mapping[str, Any], verdict: Verdict) -> str:
+    def summarise(self, checked: Checked, key: dict[str, Any], verdict: Verdict) -> str:
         """The one-line summary: :attr:`summary` formatted with the key numbers, the constants and the counts."""
         values = {"verdict": verdict, "examples": checked.examples, "cases": len(checked.cases()),
                   **self.constants(), **checked.extra, **key}

@@ -133,7 +133,7 @@ class Loss:
         """θ̇ = −∇L."""
         return Field(self.variables, tuple(-c for c in self.gradient), name="flow")
 
-    def point(self, values: Mapping[str, float] | Sequence[float]) -> tuple[float, ...]:
+    def point(self, values: Mapping[str, float | Fraction] | Sequence[float | Fraction]) -> tuple[float | Fraction, ...]:
         """Validate a point given by name (``{"a": 0.7}``) or position; return it in variable order."""
         names = [str(v) for v in self.variables]
         if isinstance(values, Mapping):

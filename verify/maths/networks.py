@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, overload
 
 import autograd.numpy as anp
 import numpy as np
@@ -366,6 +366,14 @@ def init_net(dim: int, width: int, seed: int | np.random.Generator = 0, activati
 
 
 # --------------------------------------------------------------------------- data validation
+
+
+@overload
+def validate_data(X: np.ndarray, y: np.ndarray, dim: int | None = None) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def validate_data(X: np.ndarray, y: None = None, dim: int | None = None) -> tuple[np.ndarray, None]: ...
 
 
 def validate_data(X: np.ndarray, y: np.ndarray | None = None, dim: int | None = None

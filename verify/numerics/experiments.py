@@ -139,8 +139,9 @@ def _paired_runs(task_fn: Callable[[np.random.Generator], Task], setup: Setup, s
             h_large = setup.rate_fraction / sharpness(net, theta0, task.X, task.y)
             nets, thetas, rates = (net, net), (theta0, theta0), (h_large / setup.rate_ratio, h_large)
         elif arm == "width":
-            nets = (Architecture(2, setup.width), Architecture(2, setup.width_large))
-            thetas = tuple(n.init(rng, bias_scale=INIT_BIAS_SCALE) for n in nets)
+            narrow, wide = Architecture(2, setup.width), Architecture(2, setup.width_large)
+            nets = (narrow, wide)
+            thetas = (narrow.init(rng, bias_scale=INIT_BIAS_SCALE), wide.init(rng, bias_scale=INIT_BIAS_SCALE))
             # one rate for both widths, set by the sharper of the two so both are in the same regime or below
             h = setup.rate_fraction / max(sharpness(n, t, task.X, task.y) for n, t in zip(nets, thetas))
             rates = (h, h)

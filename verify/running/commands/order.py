@@ -161,7 +161,7 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     steps = parse_steps(args.steps)
     check_defined(loss, field, theta0, steps[0])
     digits = parse_digits(args.digits)
-    expected = local_order if kind == "local" else local_order - 1
+    expected: float = local_order if kind == "local" else local_order - 1
     if args.expected_order is not None:
         expected = float(_fraction(args.expected_order, "`--expected-order`"))
     horizon = None
