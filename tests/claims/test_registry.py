@@ -87,3 +87,24 @@ def test_every_registered_claim_is_a_dataclass_with_json_constants():
     for c in claims.all_claims():
         assert is_dataclass(c), c.id
         json.dumps(c.constants(), allow_nan=False)  # settings are JSON, the same for the same claim
+
+
+def test_every_registered_claim_declares_its_kind_of_statement():
+    from theorycheck.core.evidence import STATEMENT_KINDS
+
+    undeclared = [c.id for c in claims.all_claims() if getattr(c, "statement_kind", None) not in STATEMENT_KINDS]
+    assert not undeclared, f"claims without a statement_kind in {sorted(STATEMENT_KINDS)}: {undeclared}"
+
+
+def test_the_kind_travels_into_the_evidence_and_names_a_fail():
+    from theorycheck.core.evidence import failure_label
+
+    @dataclass(frozen=True, kw_only=True)
+    class _Theorem(_Echo):
+        statement_kind = "theorem"
+
+    ev = _Theorem(value=2.0).run()
+    assert ev.statement_kind == "theorem" and ev.verdict is Verdict.FAIL
+    assert failure_label(ev.statement_kind) == "contradicted published statement"
+    assert failure_label("extrapolation") == "extrapolation not borne out"
+    assert Evidence.from_json(ev.to_json()).statement_kind == "theorem"

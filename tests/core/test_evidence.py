@@ -67,6 +67,23 @@ def test_version_1_files_load_and_save_as_current_version():
     assert json.loads(dumps(r))["schema_version"] == SCHEMA_VERSION
 
 
+def test_version_2_files_load_with_the_kind_of_statement_unknown():
+    doc = record().to_json()
+    doc["schema_version"] = 2
+    for c in doc["claims"]:
+        c.pop("statement_kind", None)
+    r = loads(json.dumps(doc))
+    assert r.claims[0].statement_kind == ""
+    assert json.loads(dumps(r))["schema_version"] == SCHEMA_VERSION == 3
+
+
+def test_an_unknown_kind_of_statement_is_refused():
+    doc = record().to_json()
+    doc["claims"][0]["statement_kind"] = "rumour"
+    with pytest.raises(MalformedFileError, match="statement_kind"):
+        loads(json.dumps(doc))
+
+
 def _doc(**change):
     doc = record().to_json()
     for path, value in change.items():

@@ -98,3 +98,17 @@ def test_bad_input_is_one_line_and_exit_2(files, capsys, argv, needle):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
     assert needle in err
+
+
+def test_a_sufficient_condition_failing_at_eta_star_is_read_as_expected(files, capsys):
+    assert main(["stability", "--features", str(files["X"]), "--batch", "2", "--json"]) == 0
+    conds = json.loads(capsys.readouterr().out)["conditions"]
+    wme = conds["wu_ma_e_sufficient"]
+    assert wme["kind"] == "sufficient" and "expected" in wme["reading"] or wme["holds_at_eta_star"]
+    for c in conds.values():
+        if c["kind"] == "necessary":
+            assert c["reading"].startswith("holds") == c["holds_at_eta_star"]
+    assert main(["stability", "--features", str(files["X"]), "--batch", "2"]) == 0
+    table = capsys.readouterr().out
+    if not wme["holds_at_eta_star"]:
+        assert "no (expected for a sufficient condition)" in table

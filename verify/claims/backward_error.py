@@ -158,6 +158,7 @@ class GDOrderClaim(OrderClaim):
 @dataclass(frozen=True, kw_only=True)
 class GDFlowLocalOrder(GDOrderClaim):
     id = "gd-flow-local-order"
+    statement_kind = "theorem"
     title = "GD is first order: one-step error against gradient flow is O(h²)"
     source = f"{HNW}; GD as explicit Euler on the gradient flow: {BARRETT_DHERIN}, §2"
     statement = "‖θ − h∇L(θ) − φ_h^{flow}(θ)‖ = C h² + O(h³): fitted log-log slope 2."
@@ -172,6 +173,7 @@ class GDFlowLocalOrder(GDOrderClaim):
 @dataclass(frozen=True, kw_only=True)
 class GDFlowGlobalOrder(GDOrderClaim):
     id = "gd-flow-global-order"
+    statement_kind = "theorem"
     title = "GD converges to gradient flow with global order 1 on a fixed horizon"
     source = f"{HNW}; GD as explicit Euler: {BARRETT_DHERIN}, §2"
     statement = "‖GD^N(θ₀) − φ_T^{flow}(θ₀)‖ = O(h), N = T/h, T = 1: fitted slope 1."
@@ -197,6 +199,7 @@ class IGROrderClaim(GDOrderClaim):
 @dataclass(frozen=True, kw_only=True)
 class IGRLocalOrder(IGROrderClaim):
     id = "igr-local-order"
+    statement_kind = "theorem"
     title = "GD follows the IGR flow of L + (h/4)‖∇L‖² with one-step error O(h³)"
     source = IGR_THEOREM
     statement = "‖θ − h∇L(θ) − φ_h^{IGR}(θ)‖ = O(h³), IGR field −∇(L + (h/4)‖∇L‖²): fitted slope 3."
@@ -208,6 +211,7 @@ class IGRLocalOrder(IGROrderClaim):
 @dataclass(frozen=True, kw_only=True)
 class IGRGlobalOrder(IGROrderClaim):
     id = "igr-global-order"
+    statement_kind = "derived"
     title = "GD tracks the IGR flow with global error O(h²) on a fixed horizon"
     source = f"{IGR_THEOREM}; global order from the local one by {HNW}"
     statement = "‖GD^N(θ₀) − φ_T^{IGR}(θ₀)‖ = O(h²), N = T/h, T = 1: fitted slope 2."
@@ -219,6 +223,7 @@ class IGRGlobalOrder(IGROrderClaim):
 @dataclass(frozen=True, kw_only=True)
 class ModifiedTruncationOrder(GDOrderClaim):
     id = "modified-truncation-order"
+    statement_kind = "theorem"
     title = "Truncating GD's modified field after h^k leaves a one-step error O(h^(k+2)), k = 0..4"
     source = f"{HLW}: the modified field is built so that φ_h^{{f̃_k}} − Φ_h = O(h^(k+2))"
     statement = "For k = 0..4, ‖GD(θ) − φ_h^{modified:k}(θ)‖ = O(h^(k+2)): fitted slope k + 2."
@@ -244,6 +249,7 @@ class ModifiedTruncationOrder(GDOrderClaim):
 @dataclass(frozen=True, kw_only=True)
 class ModifiedTruncationGlobalOrder(ModifiedTruncationOrder):
     id = "modified-truncation-global-order"
+    statement_kind = "theorem"
     title = "GD tracks GD's modified field truncated after h^k with global error O(h^(k+1)), k = 0..4"
     source = f"{HLW}; local O(h^(k+2)) ⇒ global O(h^(k+1)) by {HNW}"
     statement = "For k = 0..4, ‖GD^N(θ₀) − φ_T^{modified:k}(θ₀)‖ = O(h^(k+1)), N = T/h, T = 1: fitted slope k + 1."
@@ -281,6 +287,7 @@ class QuadraticPropertyClaim(PropertyClaim):
 @dataclass(frozen=True, kw_only=True)
 class BernoulliEqualsTaylor(QuadraticPropertyClaim):
     id = "bernoulli-equals-taylor"
+    statement_kind = "derived"
     title = ("The Bernoulli series of backward error analysis equals the Taylor-matched modified field, term by term "
              "(k ≤ 4)")
     source = f"{BERNOULLI_SERIES}; Taylor matching: {HLW}"
@@ -363,6 +370,7 @@ class BernoulliEqualsTaylor(QuadraticPropertyClaim):
 @dataclass(frozen=True, kw_only=True)
 class QuadraticExactModifiedField(QuadraticPropertyClaim):
     id = "quadratic-exact-modified-field"
+    statement_kind = "derived"
     title = "On ½θᵀAθ the modified field is (1/h)·log(I − hA)θ"
     source = f"{HLW}, linear case: (I − hA) = exp(log(I − hA)), h‖A‖ < 1"
     statement = "For every term j = 0..k: F_j = −A^(j+1)θ/(j+1), the h^j coefficient of (1/h)log(I − hA)θ."
@@ -398,6 +406,7 @@ class QuadraticExactModifiedField(QuadraticPropertyClaim):
 @dataclass(frozen=True, kw_only=True)
 class GradientFieldTerms(QuadraticPropertyClaim):
     id = "gradient-field-terms"
+    statement_kind = "extrapolation"
     title = "Every term of GD's modified field is a gradient field (a modified loss to all orders)"
     source = (f"Extrapolation of {BARRETT_DHERIN}, Thm 3.1, which writes only the h¹ term as a loss, −¼∇‖∇L‖²; "
               f"tested here for the h² … h⁴ terms ({HLW})")

@@ -9,8 +9,12 @@ Every claim must
 
 1. set ``id``, ``title``, ``source`` (the paper, with theorem or equation
    number, or "not checked against the paper" where it could not be),
-   ``statement`` (the claim as checked) and ``falsifier`` (what result would
-   make it FAIL);
+   ``statement`` (the claim as checked), ``falsifier`` (what result would
+   make it FAIL) and ``statement_kind``, what kind of statement it is:
+   ``"theorem"`` (the cited paper states it), ``"derived"`` (derived here; the
+   derivation in the docstring), ``"extrapolation"`` (a natural extension the
+   paper does not state) or ``"heuristic"`` (an informal prediction or
+   experiment of the paper); see :data:`~theorycheck.core.evidence.STATEMENT_KINDS`;
 2. keep every constant a mutant could change in a field with the published
    value as default, and never tune one to make the check pass;
 3. implement :meth:`Claim.evaluate` (the claim kinds of
@@ -142,6 +146,8 @@ class Claim(ABC):
     source: ClassVar[str]
     statement: ClassVar[str]
     falsifier: ClassVar[str]
+    #: "theorem" | "derived" | "extrapolation" | "heuristic" (module docstring, point 1).
+    statement_kind: ClassVar[str]
     tags: ClassVar[tuple[str, ...]] = ()
     #: Key numbers that CI regresses against.
     keys: ClassVar[tuple[Key, ...]] = ()
@@ -158,6 +164,7 @@ class Claim(ABC):
         ev.source = ev.source or self.source
         ev.statement = ev.statement or self.statement
         ev.falsifier = ev.falsifier or self.falsifier
+        ev.statement_kind = ev.statement_kind or getattr(self, "statement_kind", "")
         ev.settings = {"quick": ctx.quick, "seed": ctx.seed, **self.constants(), **ev.settings}
         ev.elapsed_s = time.perf_counter() - t0
         return ev

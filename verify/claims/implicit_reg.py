@@ -62,6 +62,7 @@ def _is_quarter(c: Case) -> bool:
 @dataclass(frozen=True, kw_only=True)
 class EGRCoefficientScan(OrderClaim):
     id = "implicit.egr-coefficient-scan"
+    statement_kind = "theorem"
     title = "GD tracks the flow of L + μ‖∇L‖² to higher order only at μ = h/4"
     source = f"{IGR_THEOREM}; Sec. 4 (explicit gradient regularisation)"
     statement = ("For μ = c·h, one GD step of rate h differs from the time-h flow of L + μ‖∇L‖² by O(h³) when c = 1/4 "
@@ -123,6 +124,7 @@ class EGRCoefficientScan(OrderClaim):
 @dataclass(frozen=True, kw_only=True)
 class EGRTwoLayerNet(OrderClaim):
     id = "implicit.egr-two-layer-net"
+    statement_kind = "theorem"
     title = "Explicit GR with μ = h/4 raises GD's local order on a tanh network (float64)"
     source = f"{IGR_THEOREM}; Sec. 4; check in float64 (scipy DOP853, complex-step Hessian-vector products)"
     statement = ("On a 2-input, 3-hidden-unit tanh network (P = 12), one GD step differs from the flow of "
@@ -186,6 +188,7 @@ class EGRTwoLayerNet(OrderClaim):
 @dataclass(frozen=True, kw_only=True)
 class SGDModifiedLossExact(OrderClaim):
     id = "implicit.sgd-modified-loss-exact"
+    statement_kind = "theorem"
     title = "The mean SGD epoch over all batch orderings follows L + (h/4m)Σ‖∇L̂_k‖² to O(h³)"
     source = SMITH
     statement = ("Averaging one epoch of m mini-batch steps over all m! orderings gives a map whose distance to the "
@@ -232,13 +235,17 @@ class SGDModifiedLossExact(OrderClaim):
 @dataclass(frozen=True, kw_only=True)
 class SGDModifiedLossSampled(OrderClaim):
     id = "implicit.sgd-modified-loss-sampled"
+    statement_kind = "theorem"
     title = "SGD's modified loss with sampled orderings and random reshuffling"
-    source = (f"{SMITH}; the expectation over random partitions of (1/m)Σ‖∇L̂_k − ∇L‖² is (n−B)/(B(n−1))·Γ, "
-              "Γ = (1/n)Σ‖∇ℓᵢ − ∇L‖² (finite-population correction; Γ/B for B ≪ n as in Smith et al., Sec. 2)")
+    source = (f"{SMITH}; their expectation of the regulariser over random shuffles carries the finite-population "
+              "factor: E[(1/m)Σ‖∇L̂_k − ∇L‖²] = (N−B)/(B(N−1))·Γ, Γ = (1/N)Σ‖∇ℓᵢ − ∇L‖², which tends to Γ/B for "
+              "B ≪ N (equation number not checked against the paper); Γ/B exactly is the value for batches drawn "
+              "with replacement, a mutant here (sampling='with')")
     statement = ("(a) For m = 8 batches, the mean epoch over reversal-paired sampled orderings has local order 3 "
                  "against the L̃_SGD flow (pair frequencies are exactly ½). (b) With unpaired random orderings the "
                  "sampled mean is only order-2 close to it at any finite sample size. (c) Over random partitions, "
-                 "the regulariser's mean equals (n−B)/(B(n−1))·Γ.")
+                 "the regulariser's mean equals Smith et al.'s (n−B)/(B(n−1))·Γ (their formula confirmed; the "
+                 "with-replacement Γ/B is rejected as a mutant).")
     falsifier = "(a) order not 3, (b) order not 2, or (c) the closed form outside the Monte Carlo 99% interval."
     tags = ("implicit", "sgd", "order", "monte-carlo")
     pair_sizes: ClassVar[Sizes] = Sizes(4, 16)
@@ -290,7 +297,7 @@ class SGDModifiedLossSampled(OrderClaim):
                      ylabel="regulariser excess", series=[
                          Series("Monte Carlo mean", ["MC"], [float(reg.mean())]),
                          Series("(n−B)/(B(n−1))·Γ", ["MC"], [maths.sampling.sampling_factor(n, B, "without") * gamma]),
-                         Series("Γ/B (i.i.d. batches)", ["MC"], [gamma / B])],
+                         Series("Γ/B (with replacement: a mutant)", ["MC"], [gamma / B])],
                      annotations={"ci99": [lo, hi]})
         yield Case(f"(c) reshuffling factor, n={n}, B={B}, {draws} partitions", Verdict.pass_if(ok),
                    measured={"mc_mean": float(reg.mean()), "ci99_lo": lo, "ci99_hi": hi,
@@ -350,6 +357,7 @@ def _log_series_errors(step: Any, theta0: Sequence[Any], ladder: Sequence[Fracti
 @dataclass(frozen=True, kw_only=True)
 class LieLogSeries(OrderClaim):
     id = "implicit.lie-log-series"
+    statement_kind = "derived"
     title = "log(1+Δ) on GD's orbit reproduces the Taylor-matched modified field"
     source = (f"{BARRETT_DHERIN}, Sec. 2 (h·f̃ = log(1+Δ), the Lie series of the step map); {HLW} (modified field "
               "by Taylor matching)")
@@ -399,6 +407,7 @@ class LieLogSeries(OrderClaim):
 @dataclass(frozen=True, kw_only=True)
 class HeavyBallModifiedEquation(OrderClaim):
     id = "implicit.heavy-ball-modified-equation"
+    statement_kind = "theorem"
     title = "Heavy-ball momentum's modified equation on the slow manifold"
     source = f"{GHOSH}; {KOVACHKI_STUART}"
     statement = ("On the attracting slow manifold, heavy ball θ⁺ = θ − h∇L + β(θ − θ⁻) follows "
@@ -488,6 +497,7 @@ class IGRPrediction(EffectClaim):
 @dataclass(frozen=True, kw_only=True)
 class IGRGradientPenaltyRate(IGRPrediction):
     id = "implicit.igr-p1-rate"
+    statement_kind = "heuristic"
     title = "Larger learning rate ⇒ smaller ‖∇L‖²/L at matched loss"
     source = IGR_PREDICTIONS + " — property 1 (learning rate)"
     statement = ("Training the same tanh network (width 16, 24 points) from the same initialisation by full-batch GD "
@@ -501,6 +511,7 @@ class IGRGradientPenaltyRate(IGRPrediction):
 @dataclass(frozen=True, kw_only=True)
 class IGRGradientPenaltyWidth(IGRPrediction):
     id = "implicit.igr-p1-width"
+    statement_kind = "heuristic"
     title = "Larger model ⇒ smaller R_IG/L at matched loss"
     source = IGR_PREDICTIONS + " — property 1 (model size; R_IG = (1/P)‖∇L‖², IGR strength λ = hP/4)"
     statement = ("Width 64 against width 16 at the same rate, stopped at matched loss, gives the smaller "
@@ -515,6 +526,7 @@ class IGRGradientPenaltyWidth(IGRPrediction):
 @dataclass(frozen=True, kw_only=True)
 class IGRPathSlope(IGRPrediction):
     id = "implicit.igr-p2-slope"
+    statement_kind = "heuristic"
     title = "Larger learning rate ⇒ smoother optimisation (smaller slope along the path)"
     source = IGR_PREDICTIONS + " — property 2"
     statement = ("At 8 matched loss levels between L(θ₀)/2 and 0.05·L(θ₀), the loss-surface slope ‖∇L‖ at the first "
@@ -527,6 +539,7 @@ class IGRPathSlope(IGRPrediction):
 @dataclass(frozen=True, kw_only=True)
 class IGRTestAccuracy(IGRPrediction):
     id = "implicit.igr-p3-accuracy"
+    statement_kind = "heuristic"
     title = "Larger learning rate ⇒ higher test accuracy"
     source = IGR_PREDICTIONS + " — property 3"
     statement = ("On a 2-D two-class task with 15% training-label noise (40 training, 2000 clean test points), a tanh "
@@ -540,6 +553,7 @@ class IGRTestAccuracy(IGRPrediction):
 @dataclass(frozen=True, kw_only=True)
 class IGRNoiseRobustness(IGRPrediction):
     id = "implicit.igr-p4-noise"
+    statement_kind = "heuristic"
     title = "Larger learning rate ⇒ solutions more robust to parameter noise"
     source = IGR_PREDICTIONS + " — property 4"
     statement = ("At matched loss, E[L(θ + σε)] − L(θ) (σ = 0.02, ε ~ N(0, I), antithetic Monte Carlo with common "
@@ -552,6 +566,7 @@ class IGRNoiseRobustness(IGRPrediction):
 @dataclass(frozen=True, kw_only=True)
 class NoiseQuadraticPrediction(Claim):
     id = "implicit.igr-p4-quadratic"
+    statement_kind = "derived"
     title = "Loss increase under parameter noise equals (σ²/2)·Tr(H) to second order"
     source = IGR_PREDICTIONS + " — property 4, compared with the second-order Taylor prediction E[εᵀHε] = Tr H"
     statement = ("For the trained networks of implicit.igr-p4-noise, log(ΔL_MC / (c·σ²·Tr H)) with c = 1/2 has mean "

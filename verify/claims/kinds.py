@@ -325,6 +325,24 @@ def order_curve(title: str, xs: Iterable[float], studies: Iterable[Any], xlabel:
 # =============================================================================== effects over seeds
 
 
+def regime_label(rate_fraction: float, short: bool = False) -> str:
+    """Where h·λ_max(θ₀) = ``rate_fraction`` lies relative to the regime backward-error analysis covers.
+
+    The analysis is an expansion in small h: for a quadratic, GD's modified field −log(1 − hλ)/h·(θ−θ*) is a
+    power series in hλ that converges only for hλ < 1 (for hλ > 1 the factor 1 − hλ is negative and no real
+    flow passes through GD's iterates along that direction), so hλ₀ < 1 is inside the analysed regime,
+    hλ₀ = 1 its edge, and hλ₀ > 1 (up to GD's stability edge 2) is tested outside it.
+    """
+    r = float(rate_fraction)
+    if r < 1:
+        return "inside" if short else "inside the regime of the backward-error analysis, hλ < 1"
+    if r == 1:
+        return "edge" if short else "at the edge of the analysed regime: the series converges for hλ < 1"
+    return ("outside" if short else
+            "outside the regime of the backward-error analysis (hλ > 1), near GD's stability edge 2")
+
+
+
 @dataclass(frozen=True, kw_only=True)
 class EffectClaim(Claim):
     """A predicted effect, measured by paired experiments over seeds in each regime.
@@ -344,7 +362,8 @@ class EffectClaim(Claim):
     direction: int = 1
     min_effect: float = 0.0
     seeds: int | None = None
-    #: h·λ_max(θ₀) of the large rate: 1.0 is where backward error analysis is meant to apply, 1.9 near GD's edge 2.
+    #: h·λ_max(θ₀) of the large rate (see :func:`regime_label`): 1.0 is the edge of the regime the
+    #: backward-error analysis covers, 1.9 lies outside it, near GD's stability edge 2.
     regimes: tuple[float, ...] = (1.0, 1.9)
 
     def evaluate(self, ctx: RunContext) -> Evidence:
@@ -380,12 +399,13 @@ class EffectClaim(Claim):
         return key
 
     def summarise(self, checked: Checked, key: dict[str, Any], verdict: Verdict) -> str:
-        return "; ".join(f"hλ₀={rf:g}: {r.effect.mean:+.3g} [{r.effect.ci[0]:+.3g}, {r.effect.ci[1]:+.3g}] "
-                         f"{r.effect.verdict}" for rf, r in checked.extra["results"])
+        return "; ".join(f"hλ₀={rf:g} ({regime_label(rf, short=True)}): {r.effect.mean:+.3g} "
+                         f"[{r.effect.ci[0]:+.3g}, {r.effect.ci[1]:+.3g}] {r.effect.verdict}"
+                         for rf, r in checked.extra["results"])
 
     def _case(self, rf: float, res: Any) -> Case:
         e = res.effect
-        return Case(f"large rate h·λ_max(θ₀) = {rf:g}" + (" (moderate)" if rf <= 1 else " (near the stability edge 2)"),
+        return Case(f"large rate h·λ_max(θ₀) = {rf:g} ({regime_label(rf)})",
                     e.verdict,
                     measured={"mean_effect": e.mean, "ci_lo": e.ci[0], "ci_hi": e.ci[1], "boot_lo": e.ci_bootstrap[0],
                               "boot_hi": e.ci_bootstrap[1], "cohen_dz": e.cohen_dz, "seeds": e.n},
@@ -393,7 +413,8 @@ class EffectClaim(Claim):
                     tolerance={"confidence": e.confidence},
                     margin=(min(self.direction * e.ci[0], self.direction * e.ci[1]) - self.min_effect)
                     if math.isfinite(e.mean) else None,
-                    note=f"{res.metric}: {e.reason}",
+                    note=f"{res.metric}: {e.reason}; bootstrap interval [{e.ci_bootstrap[0]:+.3g}, "
+                         f"{e.ci_bootstrap[1]:+.3g}] (the verdict uses the t interval)",
                     data={"diffs": [r.diff for r in res.records], "seeds": [r.seed for r in res.records],
                           "small": [r.small for r in res.records], "large": [r.large for r in res.records],
                           "excluded": res.excluded,
@@ -411,4 +432,4 @@ class EffectClaim(Claim):
 
 __all__ = ["CONDITION_SLACK", "ConditionClaim", "EffectClaim", "Key", "Ladder", "OrderClaim", "PropertyClaim",
            "ROUNDING", "Sizes", "describe_instance", "inequality_case", "instance_name", "instance_problem",
-           "order_curve", "table_cell"]
+           "order_curve", "regime_label", "table_cell"]

@@ -99,6 +99,7 @@ def perturbed(net: Any, seed: int, size: float = 1e-3) -> Any:
 @dataclass(frozen=True, kw_only=True)
 class MultiplicativeInequality(PropertyClaim):
     id = "nets.multiplicative-inequality"
+    statement_kind = "theorem"
     title = "First-layer multiplicative structure: input gradient bounded by first-layer weight gradient"
     source = f"{MA_YING}, Sec. 2 'multiplicative structure' (equation number not checked against the paper)"
     statement = ("‖∇ₓf(x)‖ ≤ ‖W‖₂ ‖∇_W f(x)‖_F / ‖x‖ for every x ≠ 0, with equality iff δ lies in the top "
@@ -178,6 +179,7 @@ def trajectory_residuals(data_seed: int, init_seed: int, lr: float, segments: in
 @dataclass(frozen=True, kw_only=True)
 class GaussNewtonTrace(PropertyClaim):
     id = "nets.gauss-newton-trace"
+    statement_kind = "theorem"
     title = "At interpolation the Hessian trace equals the mean squared parameter gradient"
     source = f"{MA_YING}, Sec. 2 (flatness at interpolation; equation number not checked against the paper)"
     statement = ("Tr ∇²L(θ*) = (1/n) Σ ‖∇_θ f(xᵢ)‖² at an interpolating θ*; away from interpolation the gap "
@@ -262,6 +264,7 @@ class GaussNewtonTrace(PropertyClaim):
 @dataclass(frozen=True, kw_only=True)
 class SobolevFlatnessBound(PropertyClaim):
     id = "nets.sobolev-flatness"
+    statement_kind = "theorem"
     title = "Flatness bounds the (1,2)-Sobolev seminorm of the net on the training set"
     source = (f"{MA_YING}, Sec. 2 (flatness → input gradient; constant ‖W‖₂²/minᵢ‖xᵢ‖² confirmed, equation number "
               "not checked against the paper)")
@@ -343,6 +346,7 @@ def edge_tolerance(net: Any, X: Any, y: Any) -> tuple[float, float, float]:
 @dataclass(frozen=True, kw_only=True)
 class GdEdgeOfStability(PropertyClaim):
     id = "nets.gd-edge-of-stability"
+    statement_kind = "theorem"
     title = "GD converges only to minima with λ_max(H) ≤ 2/η"
     source = (f"linear stability of GD at a minimum ({WU_MA_E}; {MA_YING}, Sec. 3 with B = n)")
     statement = "if GD with rate η converges to an interpolating minimum θ*, then η·λ_max(∇²L(θ*)) ≤ 2"
@@ -421,12 +425,17 @@ SGD_RUNS = Sizes(quick=[(s, lr, B) for s in range(2) for lr, B in ((0.3, 4), (0.
 @dataclass(frozen=True, kw_only=True)
 class SgdLinearStability(PropertyClaim):
     id = "nets.sgd-linear-stability"
-    title = "SGD converges only to minima that are linearly stable in mean square for its (η, B)"
-    source = (f"{MA_YING}, Thm. 1 + Cor. 3 (as restated by {MULAYOFF_MICHAELI}, Thm. 2); closed form "
-              "η* = 2/λ_max(C⁺D): Mulayoff & Michaeli Thm. 3; necessary bounds: their Prop. 3")
-    statement = ("if SGD (rate η, batch B drawn without replacement) converges to an interpolating minimum of the "
-                 "square loss, then η ≤ η*(B) = 2/λ_max(C⁺D) with Hᵢ = ∇fᵢ∇fᵢᵀ; hence also "
-                 "Tr H ≤ 2(B(n−1))/(η(n−B)) (flatness bounded through η and B)")
+    statement_kind = "heuristic"
+    title = "SGD tends to select minima that are linearly stable in mean square for its (η, B) (selection heuristic)"
+    source = (f"{MA_YING}: Thm. 1 + Cor. 3 concern the second moment of the linearised SGD dynamics (as restated by "
+              f"{MULAYOFF_MICHAELI}, Thm. 2); that SGD \"tends to\" select such minima is their informal reading, "
+              "tested here; closed form η* = 2/λ_max(C⁺D): Mulayoff & Michaeli Thm. 3; necessary bounds: their "
+              "Prop. 3")
+    statement = ("the selection heuristic: if SGD (rate η, batch B drawn without replacement) converges to an "
+                 "interpolating minimum of the square loss, then η ≤ η*(B) = 2/λ_max(C⁺D) with Hᵢ = ∇fᵢ∇fᵢᵀ; hence "
+                 "also Tr H ≤ 2(B(n−1))/(η(n−B)). A run above η* is consistent with the theorem (the second moment "
+                 "of the linearisation diverges while a typical path may still contract) and dents only the "
+                 "heuristic.")
     falsifier = "a converged SGD run with η > η*(B) beyond the finite-residual tolerance"
     tags = ("nets", "stability", "sgd", "hypothesis")
     examples = Sizes(6, 50)
@@ -522,7 +531,8 @@ class SgdLinearStability(PropertyClaim):
 
     def explain(self, checked: Checked, verdict: Verdict) -> str:
         if verdict is Verdict.FAIL:
-            return ("converged SGD runs sit above the mean-square threshold η*(B): the second moment of the "
+            return ("selection heuristic not borne out, the theorem untouched: converged SGD runs sit above the "
+                    "mean-square threshold η*(B): the second moment of the "
                     "linearisation grows while a typical trajectory (negative Lyapunov exponent) contracts; "
                     "cf. probabilistic stability, Ziyin et al., arXiv:2303.13093, and the Lyapunov-exponent "
                     "criterion of Chemnitz & Engel, arXiv:2407.20209")
@@ -536,6 +546,7 @@ class SgdLinearStability(PropertyClaim):
 @dataclass(frozen=True, kw_only=True)
 class FlatnessVsHyperparameters(Claim):
     id = "nets.flatness-vs-lr-batch"
+    statement_kind = "heuristic"
     title = "Flatness at convergence decreases as η grows or B shrinks"
     source = (f"{MA_YING}, Sec. 3–4 (flatness bounded through η and B by linear stability; Tr H ≤ 2/(ηp) follows "
               f"from {MULAYOFF_MICHAELI}, Prop. 3 eq. 16)")
@@ -630,6 +641,7 @@ class FlatnessVsHyperparameters(Claim):
 @dataclass(frozen=True, kw_only=True)
 class AdversarialRobustness(PropertyClaim):
     id = "nets.adversarial-robustness"
+    statement_kind = "theorem"
     title = "Flat interpolating nets change little under small input perturbations"
     source = (f"{MA_YING}, Sec. 4 (adversarial robustness corollary; theorem number not checked against the paper). "
               "Checked here in the deterministic core: a Taylor bound with the flatness-controlled first-order term")
@@ -695,6 +707,7 @@ class AdversarialRobustness(PropertyClaim):
 @dataclass(frozen=True, kw_only=True)
 class GeneralisationNearTrainingSet(PropertyClaim):
     id = "nets.generalisation-near-training-set"
+    statement_kind = "theorem"
     title = "Near the training set, test error is controlled by flatness and the target's gradient"
     source = (f"{MA_YING}, Sec. 4 (generalisation bound: Sobolev term of f, gradient term of the target, and the "
               "probability of leaving the training neighbourhoods; theorem number not checked against the paper). "

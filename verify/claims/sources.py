@@ -27,7 +27,10 @@ HNW = ("Hairer, Nørsett & Wanner, Solving ODEs I, 2nd ed., §II.3 (explicit Eul
 
 SMITH = ("Smith, Dherin, Barrett & De, On the Origin of Implicit Regularization in Stochastic Gradient Descent, "
          "ICLR 2021 (arXiv:2101.12176), Sec. 2: for SGD with random shuffling, E[θ_m] = θ(mh) + O(m³h³) with θ(t) "
-         "the flow of L̃_SGD = L + (h/4m)Σ_k‖∇L̂_k‖² (equation number not checked against the paper)")
+         "the flow of L̃_SGD = L + (h/4m)Σ_k‖∇L̂_k‖², whose expectation over shuffles is "
+         "L + (h/4)‖∇L‖² + (N−B)/(N−1)·(h/4B)·Γ; abstract: \"when the batch size is small the scale of the implicit "
+         "regularization term is proportional to the ratio of the learning rate to the batch size\" (equation "
+         "numbers not checked against the paper)")
 
 GHOSH = ("Ghosh, Lyu, Zhang & Wang, Implicit regularization in Heavy-ball momentum accelerated SGD, ICLR 2023 "
          "(arXiv:2302.00849), abstract and main theorem: the implicit regulariser of GD+M is (1+β)/(1−β) times "
@@ -47,5 +50,16 @@ MA_YING = ("Ma & Ying, On Linear Stability of SGD and Input-Smoothness of Neural
 
 MA_YING_STABILITY = f"{MA_YING}, Sec. 4 (statement form not checked against the paper)"
 
-__all__ = ["BARRETT_DHERIN", "BERNOULLI_SERIES", "GHOSH", "HLW", "HNW", "IGR_PREDICTIONS", "IGR_THEOREM",
+CATTANEO = ("Cattaneo, Klusowski & Shigida, On the Implicit Bias of Adam, ICML 2024 (arXiv:2309.00079); abstract: "
+            "\"the corresponding ODE terms either penalize the (perturbed) one-norm of the loss gradients or, "
+            "conversely, impede its reduction (the latter case being typical)\", with "
+            "‖v‖_{1,ε} = Σᵢ√(vᵢ² + ε) and ε inside the square root of the update (closed-form coefficients and "
+            "theorem numbers not checked against the paper)")
+
+GHOSH_SGD = ("Ghosh, Lyu, Zhang & Wang, Implicit regularization in Heavy-ball momentum accelerated stochastic "
+             "gradient descent, ICLR 2023 (arXiv:2302.00849): the mini-batch heavy-ball modified loss, the "
+             "regulariser of SGD scaled by (1+β)/(1−β) (theorem number and exact normalisation not checked against "
+             "the paper)")
+
+__all__ = ["BARRETT_DHERIN", "BERNOULLI_SERIES", "CATTANEO", "GHOSH", "GHOSH_SGD", "HLW", "HNW", "IGR_PREDICTIONS", "IGR_THEOREM",
            "KOVACHKI_STUART", "MA_YING", "MA_YING_STABILITY", "MULAYOFF_MICHAELI", "SMITH", "WU_MA_E"]

@@ -110,6 +110,7 @@ class StabilityProperty(PropertyClaim):
 @dataclass(frozen=True, kw_only=True)
 class GdThreshold(StabilityProperty):
     id = "stability.gd-threshold"
+    statement_kind = "theorem"
     title = "GD is linearly stable iff η ≤ 2/λ_max(H)"
     source = f"classical; {MULAYOFF_MICHAELI}, Thm. 1 and App. I (B = n recovers GD)"
     statement = "ρ of the GD second-moment map (I−ηH)⊗(I−ηH) is ≤ 1 for η ≤ 2/λ_max and > 1 beyond"
@@ -148,6 +149,7 @@ class GdThreshold(StabilityProperty):
 @dataclass(frozen=True, kw_only=True)
 class SecondMomentOperator(StabilityProperty):
     id = "stability.second-moment-operator"
+    statement_kind = "theorem"
     title = "E[ĤMĤ] = HMH + p(mean HᵢMHᵢ − HMH), p = 1/B (with) or (n−B)/(B(n−1)) (without)"
     source = f"{MA_YING}, Thm. 1; {MULAYOFF_MICHAELI}, eq. 10"
     statement = ("the closed-form second-moment map M ↦ M − η(HM+MH) + η²E[ĤMĤ] equals E[(I−ηĤ)M(I−ηĤ)] "
@@ -196,6 +198,7 @@ class SecondMomentOperator(StabilityProperty):
 @dataclass(frozen=True, kw_only=True)
 class ClosedFormThreshold(StabilityProperty):
     id = "stability.closed-form"
+    statement_kind = "theorem"
     title = "η*(B) = 2/λ_max(C⁺D), C = ½(H⊕H) (matrix-free) equals the root of ρ(Q(η)) = 1"
     source = f"{MULAYOFF_MICHAELI}, Thm. 3 (Ma & Ying Thm. 1 + Cor. 3 in closed form)"
     statement = ("the matrix-free generalized eigenvalue 2/λ_max(C⁻¹D) on range(H), the Brent root of "
@@ -244,6 +247,7 @@ class ClosedFormThreshold(StabilityProperty):
 @dataclass(frozen=True, kw_only=True)
 class BatchMonotone(StabilityProperty):
     id = "stability.batch-monotone"
+    statement_kind = "theorem"
     title = "η*(B) is non-decreasing in B and never exceeds GD's 2/λ_max"
     source = f"{MULAYOFF_MICHAELI}, Prop. 1; Thm. 1 (mean stability ⇒ η* ≤ 2/λ_max)"
     statement = "for B = 1..n and both samplings: η*(B) ≤ η*(B+1) and η*(B) ≤ 2/λ_max(H)"
@@ -293,6 +297,7 @@ class BatchMonotone(StabilityProperty):
 @dataclass(frozen=True, kw_only=True)
 class FullBatchLimit(StabilityProperty):
     id = "stability.full-batch-limit"
+    statement_kind = "theorem"
     title = "Without replacement, η*(B = n) = 2/λ_max(H) (GD)"
     source = f"{MULAYOFF_MICHAELI}, App. I (Thm. 3 recovers GD at B = n); p = (n−B)/(B(n−1)) = 0"
     statement = "η*(n, without replacement) equals 2/λ_max(H) to 1e-9 relative"
@@ -323,6 +328,7 @@ class FullBatchLimit(StabilityProperty):
 @dataclass(frozen=True, kw_only=True)
 class WuMaESufficient(ConditionClaim):
     id = "stability.wu-ma-e-sufficient"
+    statement_kind = "theorem"
     title = "Wu–Ma–E: λ_max{(I−ηH)² + η²pΣ} ≤ 1 is sufficient for linear stability"
     source = WU_MA_E
     statement = "the largest η meeting λ_max{(I−ηH)² + η²pΣ} ≤ 1 is ≤ η*(B) (with p for either sampling)"
@@ -345,6 +351,7 @@ WME_COUNTEREXAMPLE = ((-0.061623, -0.748871), (0.670839, -0.329571), (1.039389, 
 @dataclass(frozen=True, kw_only=True)
 class WuMaENecessary(ConditionClaim):
     id = "stability.wu-ma-e-necessary"
+    statement_kind = "theorem"
     title = ("Wu–Ma–E: stability needs 0 ≤ a ≤ 2/η and 0 ≤ s ≤ (1/η)·√(1/p) (√B/η with, √(B(n−1)/(n−B))/η "
              "without)")
     source = WU_MA_E
@@ -371,6 +378,7 @@ class WuMaENecessary(ConditionClaim):
 @dataclass(frozen=True, kw_only=True)
 class MulayoffNecessary(ConditionClaim):
     id = "stability.mulayoff-michaeli-necessary"
+    statement_kind = "theorem"
     title = "Mulayoff–Michaeli Prop. 3: two closed-form upper bounds on η*"
     source = f"{MULAYOFF_MICHAELI}, Prop. 3, eqs. 15 and 16"
     statement = ("η* ≤ 2λ_max/(λ_max² + p·mean(v_maxᵀHᵢv_max − λ_max)²) and "
@@ -391,6 +399,7 @@ class MulayoffNecessary(ConditionClaim):
 @dataclass(frozen=True, kw_only=True)
 class MaYingFlatness(ConditionClaim):
     id = "stability.ma-ying-flatness"
+    statement_kind = "theorem"
     title = "Ma–Ying: linear stability bounds flatness Tr H and mean‖gᵢ‖⁴ through η and B"
     source = MA_YING_STABILITY
     statement = ("square loss at interpolation (Hᵢ = gᵢgᵢᵀ): at every second-order stable η, "
@@ -415,6 +424,7 @@ class MaYingFlatness(ConditionClaim):
 @dataclass(frozen=True, kw_only=True)
 class KthOrderStability(StabilityProperty):
     id = "stability.kth-order"
+    statement_kind = "extrapolation"
     title = "Fourth-order linear stability (E‖θ−θ*‖⁴ bounded): η*₄ ≤ η*₂ and the k = 4 moment bound"
     source = f"{MA_YING_STABILITY}; moments by exact enumeration of batches"
     statement = ("η*₄ ≤ η*₂ ≤ 2/λ_max, and at η*₄ the per-sample gradient moments obey "
@@ -477,6 +487,7 @@ class KthOrderStability(StabilityProperty):
 @dataclass(frozen=True, kw_only=True)
 class MonteCarloGrowth(Claim):
     id = "stability.monte-carlo"
+    statement_kind = "derived"
     title = "Simulated linearised SGD: the growth rate of E[θₜᵀM*θₜ] brackets the exact ρ"
     source = f"{MULAYOFF_MICHAELI}, Thm. 6 (PSD dominant eigenmatrix); Ma & Ying Thm. 1"
     statement = ("for η = 0.9η* and 1.05η*, the 99% CI of (mean θₜᵀM*θₜ / Tr M*)^{1/t} over many seeds "

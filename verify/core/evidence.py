@@ -24,6 +24,23 @@ from typing import Any, Iterable, Mapping
 #: Figure kinds the report knows how to draw (see :mod:`theorycheck.reporting.figures`).
 FIGURE_KINDS = ("loglog", "curve", "scatter", "bar", "interval", "table")
 
+#: What kind of statement a claim checks, with what its FAIL is called.
+#: ``theorem``: the cited paper states it (its theorem or equation number given where it was checked);
+#: ``derived``: a consequence derived here (the derivation is in the claim's docstring or formula module);
+#: ``extrapolation``: a natural extension of a paper's statement that the paper does not make;
+#: ``heuristic``: an informal prediction or experiment of the paper.
+STATEMENT_KINDS: dict[str, str] = {
+    "theorem": "contradicted published statement",
+    "derived": "derivation not borne out",
+    "extrapolation": "extrapolation not borne out",
+    "heuristic": "heuristic not borne out",
+}
+
+
+def failure_label(kind: str) -> str:
+    """What a FAIL of a statement of ``kind`` is called ("contradicted published statement" for a theorem)."""
+    return STATEMENT_KINDS.get(kind, "FAIL of a statement of unknown kind")
+
 
 class Verdict(str, enum.Enum):
     """Outcome of a check. ``ERROR`` means the check itself raised."""
@@ -216,6 +233,8 @@ class Evidence:
     ``warnings`` holds the distinct warnings the check emitted (overflow in a
     diverging run, ill-conditioning), recorded by the runner instead of being
     printed into the run's output.
+    ``statement_kind`` is one of :data:`STATEMENT_KINDS` (empty in records
+    written before schema version 3).
     ``settings`` records what the numbers were computed with; by convention
     ``backend`` ("mpmath", "heyoka", "scipy"), ``digits`` (decimal digits
     of working precision), ``quick`` and ``seed``.
@@ -228,6 +247,7 @@ class Evidence:
     source: str = ""
     statement: str = ""
     falsifier: str = ""
+    statement_kind: str = ""
     key: dict[str, Any] = field(default_factory=dict)
     cases: list[Case] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
@@ -259,5 +279,5 @@ class Evidence:
         return cls(**_known(cls, d))
 
 
-__all__ = ["FIGURE_KINDS", "Case", "Evidence", "Figure", "Series", "Verdict", "combine", "jsonable", "tightest",
-           "unjson_float"]
+__all__ = ["FIGURE_KINDS", "STATEMENT_KINDS", "Case", "Evidence", "Figure", "Series", "Verdict", "combine",
+           "failure_label", "jsonable", "tightest", "unjson_float"]

@@ -11,8 +11,8 @@ So B = n without replacement gives p = 0 (full-batch GD). The same factor
 scales the second moment of linearised SGD (Ma & Ying, NeurIPS 2021, Thm. 1;
 Mulayoff & Michaeli, arXiv:2306.07850, eq. 10) and the expected SGD
 regulariser over random partitions (Smith, Dherin, Barrett & De, ICLR 2021,
-Sec. 2, where the B ≪ n form Γ/B appears); :func:`sampling_factor` is the one
-definition both use.
+Sec. 2, whose expectation carries the factor (N − B)/(N − 1) and tends to
+Γ/B for B ≪ N); :func:`sampling_factor` is the one definition both use.
 """
 
 from __future__ import annotations

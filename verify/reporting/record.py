@@ -12,6 +12,8 @@ Schema history
 2. ``Evidence.key_tolerance`` (per-key ``rtol``/``atol`` for ``theorycheck
    compare``); ``Evidence.warnings``; key values may be lists/objects; figure kinds ``"bar"`` and ``"table"``; ``RunRecord.environment``
    gains ``precision``. Version-1 files load unchanged (the new fields default).
+3. ``Evidence.statement_kind`` (theorem, derived, extrapolation, heuristic). Older files load with it empty
+   (unknown) and save as version 3.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any, Mapping
 from theorycheck.core.errors import MalformedFileError
 from theorycheck.core.evidence import Evidence, jsonable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass

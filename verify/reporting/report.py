@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from theorycheck.core.evidence import Case, Evidence, Figure, Verdict
+from theorycheck.core.evidence import Case, Evidence, Figure, Verdict, failure_label
 from theorycheck.reporting.record import RunRecord, dumps
 
 __all__ = ["dumps", "render_markdown", "render_html", "render_figures", "write_run", "MAX_CASES", "FOLD_CASES", "RenderedFigure"]
@@ -127,6 +127,12 @@ def _short(s: str, n: int = 90) -> str:
     return cut + " …"
 
 
+def _kind_label(e: Evidence) -> str:
+    """The kind of statement, and for a FAIL what it is called ("theorem: contradicted published statement")."""
+    kind = e.statement_kind or "kind not recorded"
+    return f"{kind}: {failure_label(e.statement_kind)}" if e.verdict is Verdict.FAIL else kind
+
+
 def _counterexample_text(e: Evidence) -> str:
     text = json.dumps(e.counterexample, sort_keys=True, indent=1, default=str, ensure_ascii=False)
     return text if len(text) <= 4000 else text[:4000] + "\n… (truncated; full counterexample in results.json)"
@@ -142,14 +148,14 @@ def render_markdown(record: RunRecord, figures: dict[int, list[RenderedFigure]] 
     """The Markdown report; figure images are linked from ``figure_dir`` (relative to report.md)."""
     figures = figures or {}
     lines = ["# theorycheck report", "", _meta(record), "", f"**{len(record.claims)} claims: {_counts(record)}**", "",
-             "| claim | source | verdict | key number |", "|---|---|---|---|"]
+             "| claim | kind | source | verdict | key number |", "|---|---|---|---|---|"]
     for e in record.claims:
-        lines.append(f"| [`{e.claim_id}`](#{_slug(e.claim_id).lower()}) | {_md(_short(e.source))} | **{e.verdict}** | "
-                     f"{_md(e.summary)} |")
+        lines.append(f"| [`{e.claim_id}`](#{_slug(e.claim_id).lower()}) | {e.statement_kind} | "
+                     f"{_md(_short(e.source))} | **{e.verdict}** | {_md(e.summary)} |")
     for ci, e in enumerate(record.claims):
         lines += ["", f"<a id=\"{_slug(e.claim_id).lower()}\"></a>", f"## {e.claim_id}: {e.title}", "",
                   f"*Source:* {e.source}", "", f"*Statement:* {e.statement}", "",
-                  f"*Verdict:* **{e.verdict}** — {e.summary}"]
+                  f"*Verdict:* **{e.verdict}** ({_kind_label(e)}) — {e.summary}"]
         if e.reason:
             lines += ["", f"*Why:* {e.reason}"]
         if e.warnings:
@@ -230,10 +236,10 @@ def render_html(record: RunRecord, figures: dict[int, list[RenderedFigure]] | No
          "<title>theorycheck report</title>", f"<style>{_CSS}</style></head><body>",
          "<h1>theorycheck report</h1>", f'<p class="meta">{_h(_meta(record))}</p>',
          f"<p><strong>{len(record.claims)} claims: {_h(_counts(record))}</strong></p>",
-         '<table class="summary"><thead><tr><th>claim</th><th>source</th><th>verdict</th><th>key number</th></tr>'
-         "</thead><tbody>"]
+         '<table class="summary"><thead><tr><th>claim</th><th>kind</th><th>source</th><th>verdict</th>'
+         "<th>key number</th></tr></thead><tbody>"]
     for ci, e in enumerate(record.claims):
-        p.append(f'<tr><td><a href="#c{ci}"><code>{_h(e.claim_id)}</code></a></td>'
+        p.append(f'<tr><td><a href="#c{ci}"><code>{_h(e.claim_id)}</code></a></td><td>{_h(e.statement_kind)}</td>'
                  f'<td title="{_h(e.source)}">{_h(_short(e.source))}</td>'
                  f"<td>{_badge(e.verdict)}</td><td>{_h(e.summary)}</td></tr>")
     p.append("</tbody></table>")
@@ -241,7 +247,7 @@ def render_html(record: RunRecord, figures: dict[int, list[RenderedFigure]] | No
         p += [f'<section id="c{ci}"><h2><code>{_h(e.claim_id)}</code> {_h(e.title)}</h2>',
               f'<p><span class="label">Source.</span> {_h(e.source)}</p>',
               f'<p><span class="label">Statement.</span> {_h(e.statement)}</p>',
-              f"<p>{_badge(e.verdict)} {_h(e.summary)}</p>"]
+              f"<p>{_badge(e.verdict)} ({_h(_kind_label(e))}) {_h(e.summary)}</p>"]
         if e.reason:
             p.append(f'<p><span class="label">Why.</span> {_h(e.reason)}</p>')
         if e.warnings:

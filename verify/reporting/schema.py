@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from theorycheck.core.evidence import FIGURE_KINDS, Verdict
+from theorycheck.core.evidence import FIGURE_KINDS, STATEMENT_KINDS, Verdict
 from theorycheck.reporting.record import SCHEMA_VERSION
 
 _NUMBER = {
@@ -92,6 +92,11 @@ _EVIDENCE = {
         "source": {"type": "string", "description": "Paper and theorem/equation number."},
         "statement": {"type": "string", "description": "The claim as checked."},
         "falsifier": {"type": "string", "description": "What result would make the claim FAIL."},
+        "statement_kind": {"type": "string", "enum": ["", *STATEMENT_KINDS],
+                           "description": "What kind of statement is checked: theorem (the cited paper states it), "
+                                          "derived (derived here), extrapolation (an extension the paper does not "
+                                          "state), heuristic (an informal prediction of the paper); '' before "
+                                          "schema version 3."},
         "key": {"type": "object", "description": "The few numbers CI regresses on (orders, critical rates, worst margins); "
                                                   "lists and objects of them are compared element by element.",
                 "additionalProperties": {"$ref": "#/$defs/key_value"}},

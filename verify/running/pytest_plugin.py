@@ -106,7 +106,7 @@ class TheorySession:
 
     def check(self, claim: "Claim") -> "Evidence":
         """Run ``claim`` and assert what a claim test asserts (module docstring)."""
-        from theorycheck.core.evidence import Verdict
+        from theorycheck.core.evidence import Verdict, failure_label
 
         ev = self.run(claim)
         if ev.verdict is Verdict.ERROR:
@@ -130,7 +130,7 @@ class TheorySession:
                         f"{'; ' + ev.reason if ev.reason else ''}). If intended, update the baseline: "
                         f"`theorycheck baseline`.", pytrace=False)
         if ev.verdict is Verdict.FAIL:
-            pytest.xfail(f"finding: the published claim FAILs ({ev.summary})")
+            pytest.xfail(f"finding: {failure_label(ev.statement_kind)} ({ev.summary})")
         return ev
 
 

@@ -1,4 +1,4 @@
-"""``theorycheck list``: the registered claims, one per line."""
+"""``theorycheck list``: the registered claims, one per line: id, kind of statement, title, source."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     for c in claims.all_claims():
         if args.tag and args.tag not in c.tags:
             continue
-        print(f"{c.id:<40} {c.title}  [{c.source}]")
+        print(f"{c.id:<40} {c.statement_kind:<13} {c.title}  [{c.source}]")
     return 0
 
 

@@ -1,10 +1,11 @@
-"""``theorycheck show CLAIM_ID``: a claim's source, statement and falsifier."""
+"""``theorycheck show CLAIM_ID``: a claim's kind of statement, source, statement and falsifier."""
 
 from __future__ import annotations
 
 import argparse
 
 from theorycheck import claims
+from theorycheck.core.evidence import failure_label
 
 NAME = "show"
 HELP = "Show one claim: source, statement, and what would make it fail."
@@ -17,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     c = claims.get(args.claim_id)
     print(f"{c.id}: {c.title}")
+    print(f"kind:      {c.statement_kind} (a FAIL is reported as: {failure_label(c.statement_kind)})")
     print(f"source:    {c.source}")
     print(f"statement: {c.statement}")
     print(f"fails if:  {c.falsifier}")

@@ -96,6 +96,14 @@ def problem(args: argparse.Namespace) -> Any:
 # --- the command ------------------------------------------------------------------------------------
 
 
+def _reading(kind: str, holds: bool) -> str:
+    """What ``holds_at_eta_star`` means for a condition of this kind (a sufficient one may well fail at η*)."""
+    if kind == "sufficient":
+        return ("holds at η*" if holds else
+                "expected: a sufficient condition need only hold below η*, so failing at η* is no contradiction")
+    return "holds at η*, as a necessary condition must" if holds else "VIOLATED: stable at η* although it fails"
+
+
 def analyse(P: Any, batch: int, sampling: str, rtol: float) -> dict[str, Any]:
     """η*(B) and every published condition at it, as a JSON-ready dict."""
     from theorycheck.maths.sampling import sampling_factor
@@ -109,8 +117,9 @@ def analyse(P: Any, batch: int, sampling: str, rtol: float) -> dict[str, Any]:
     for name, c in published_conditions(P, batch, sampling).items():
         thr = float(c["threshold"])
         ratio = 0.0 if math.isinf(thr) else (math.inf if thr == 0 else eta / thr)
-        conds[name] = {**c, "eta_star_over_threshold": ratio,
-                       "holds_at_eta_star": bool(math.isinf(eta) or eta <= thr * (1 + rtol))}
+        holds = bool(math.isinf(eta) or eta <= thr * (1 + rtol))
+        conds[name] = {**c, "eta_star_over_threshold": ratio, "holds_at_eta_star": holds,
+                       "reading": _reading(c["kind"], holds)}
     return {"n": P.n, "d": P.d, "rank": P.rank, "batch": batch, "sampling": sampling, "sampling_factor": p,
             "eta_star": eta, "sharpness": a, "non_uniformity": non_uniformity(P),
             "gd_threshold": gd_rate(P), "conditions": conds, "rtol": rtol}
@@ -151,7 +160,9 @@ def _table(res: dict[str, Any]) -> str:
              f"{'condition':<24} {'kind':<10} {'threshold':>14} {'eta*/thr':>10}  holds at eta*"]
     for k, c in res["conditions"].items():
         lines.append(f"{k:<24} {c['kind']:<10} {c['threshold']:>14.8g} {c['eta_star_over_threshold']:>10.6f}  "
-                     f"{'yes' if c['holds_at_eta_star'] else 'NO'}")
+                     + ("yes" if c["holds_at_eta_star"] else
+                        "no (expected for a sufficient condition)" if c["kind"] == "sufficient" else
+                        "NO (necessary condition violated)"))
     return "\n".join(lines)
 
 
