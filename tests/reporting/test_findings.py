@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from _synthetic import record
 from theorycheck.core.errors import MalformedFileError
 from theorycheck.core.evidence import Verdict
 from theorycheck.reporting import findings
 from theorycheck.reporting.record import load_run
+
+from _synthetic import record
 
 ROOT = Path(__file__).resolve().parents[2]
 
