@@ -144,3 +144,34 @@ def test_inconclusive_exit_code(capsys):
     rc = main(["order", "--loss", "rosenbrock", "--against", "igr", "--steps", "1/8,1/16,1/32"])
     out = capsys.readouterr().out
     assert rc == 3 and "INCONCLUSIVE" in out
+
+
+@pytest.mark.parametrize("argv,order", [
+    (["--optimizer", "adam", "--beta1", "1/2", "--beta2", "1/4", "--against", "modified:1"], 3),
+    (["--optimizer", "rmsprop", "--against", "flow"], 2),
+])
+def test_adaptive_optimizers_on_their_slow_manifold(argv, order, capsys):
+    rc, out = _run_json(["order", "--loss", "quadratic", *argv], capsys)
+    assert rc == 0 and out["verdict"] == "PASS" and out["expected_order"] == order
+    assert abs(out["order"] - order) < 0.2 and "slow manifold" in out["optimizer"]
+
+
+def test_a_wrong_sign_is_seen_by_the_order_command(capsys):
+    # the derived field with ρ > β anti-penalises; against the plain flow the order is 2, not 3
+    rc, out = _run_json(["order", "--loss", "quadratic", "--optimizer", "adam", "--against", "flow",
+                         "--expected-order", "3"], capsys)
+    assert rc == 1 and out["verdict"] == "FAIL"
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--optimizer", "nadam"], "--optimizer"),
+    (["--optimizer", "adam", "--beta1", "1"], "--beta1"),
+    (["--optimizer", "adam", "--beta2", "-0.1"], "--beta2"),
+    (["--optimizer", "adam", "--eps", "0"], "--eps"),
+    (["--optimizer", "rmsprop", "--against", "bernoulli:2"], "--against"),
+    (["--optimizer", "heavy-ball", "--beta", "0"], "--beta"),
+])
+def test_bad_optimizer_input_is_one_line(argv, needle, capsys):
+    rc = main(["order", "--loss", "quadratic", *argv])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and needle in err and len(err.splitlines()) == 1

@@ -25,6 +25,7 @@ AREA_MODULES: tuple[str, ...] = (
     "theorycheck.claims.nets",
     "theorycheck.claims.stability",
     "theorycheck.claims.implicit_reg",
+    "theorycheck.claims.adaptive",
 )
 
 

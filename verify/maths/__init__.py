@@ -6,6 +6,6 @@ The submodules load on first use (``theorycheck.maths.constants`` …), so that 
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
-    "constants", "datasets", "fields", "gradient_field", "jets", "lie", "losses", "modified", "momentum",
+    "adaptive", "constants", "datasets", "fields", "gradient_field", "jets", "lie", "losses", "modified", "momentum",
     "networks", "numbers", "optimisers", "sampling", "sgd_modified", "stability",
 ])

@@ -1,9 +1,16 @@
-"""``theorycheck order``: the empirical order of GD against a chosen flow, on any loss.
+"""``theorycheck order``: the empirical order of an optimiser against a chosen flow, on any loss.
 
 Example::
 
     theorycheck order --loss "a**2*b + cos(a) - b/3" --at a=0.7,b=-0.4 --against modified:2 \\
         --steps 1/8,1/16,1/32,1/64,1/128 --json
+    theorycheck order --loss quadratic --optimizer adam --beta1 1/4 --beta2 1/2 --eps 1/1000 --against modified:1
+
+``--optimizer`` is ``gd`` (default), ``heavy-ball`` (``--beta``), ``rmsprop`` (``--beta2``, ``--eps``) or
+``adam`` (``--beta1``, ``--beta2``, ``--eps``, ε inside the square root). Heavy ball, RMSProp and Adam are
+measured on their slow manifold (late training, moments settled; placed by shooting), against ``flow`` (their
+rescaled flow, local order 2) or ``modified:K`` (``igr`` = ``modified:1``): heavy ball's two-step series
+(K ≤ 4), Adam's and RMSProp's derived field (K = 1).
 
 Exit status: 0 PASS, 1 FAIL, 3 INCONCLUSIVE, 2 bad input.
 """
@@ -19,7 +26,14 @@ from typing import Any, Sequence
 from theorycheck.core.errors import DivergenceError, InputError
 
 NAME = "order"
-HELP = "Measure the local (or global) order of GD against flow, igr, modified:K or bernoulli:K."
+HELP = "Measure the local (or global) order of GD, heavy ball, RMSProp or Adam against flow, igr, modified:K, bernoulli:K."
+OPTIMIZERS = ("gd", "heavy-ball", "rmsprop", "adam")
+#: The slow-manifold shooting runs about 14·ln 10/(−ln β) steps; beyond this β it would take thousands.
+MAX_MOMENT_FACTOR = Fraction(99, 100)
+#: Working digits of the slow-manifold studies unless --digits says otherwise (as the claims use).
+SLOW_MANIFOLD_DIGITS = 30
+#: The default ladder of the momentum optimisers: their shooting needs N·h of order one.
+MOMENTUM_STEPS = "1/64,1/128,1/256,1/512"
 
 KINDS = ("local", "global")
 EXIT = {"PASS": 0, "FAIL": 1, "INCONCLUSIVE": 3}
@@ -33,8 +47,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="start point, one value per variable (exact decimals or fractions); default: the zoo point")
     p.add_argument("--against", default="igr", metavar="FIELD",
                    help="flow | igr | modified:K | bernoulli:K (default igr)")
-    p.add_argument("--steps", default="1/8,1/16,1/32,1/64,1/128", metavar="H1,H2,...",
-                   help=f"step-size ladder, at least {MIN_STEPS} positive steps (fractions or decimals)")
+    p.add_argument("--steps", default=None, metavar="H1,H2,...",
+                   help=f"step-size ladder, at least {MIN_STEPS} positive steps (fractions or decimals); default "
+                        f"1/8,…,1/128 for gd, heavy ball's slow-manifold ladder, {MOMENTUM_STEPS} for RMSProp and Adam")
+    p.add_argument("--optimizer", default="gd", metavar="OPT", help="gd | heavy-ball | rmsprop | adam (default gd)")
+    p.add_argument("--beta", default="1/2", metavar="B", help="heavy-ball momentum β (default 1/2)")
+    p.add_argument("--beta1", default="1/4", metavar="B1", help="Adam's first-moment factor β (default 1/4)")
+    p.add_argument("--beta2", default="1/2", metavar="B2", help="Adam's/RMSProp's second-moment factor ρ (default 1/2)")
+    p.add_argument("--eps", default="1/1000", metavar="E", help="Adam's/RMSProp's ε, inside the square root (default 1/1000)")
     p.add_argument("--digits", type=str, default=None, metavar="D",
                    help="working precision in significant digits (default: chosen from the smallest error)")
     p.add_argument("--backend", default="heyoka", metavar="B", help="heyoka | mpmath | scipy (default heyoka)")
@@ -109,6 +129,53 @@ def _choice(value: str, allowed: tuple[str, ...], arg: str) -> str:
     return value
 
 
+def _moment(text: str, arg: str, positive: bool = False) -> Fraction:
+    v = _fraction(text, f"`{arg}`")
+    if not 0 <= v <= MAX_MOMENT_FACTOR or (positive and v == 0):
+        raise InputError(f"`{arg}` must lie in {'(' if positive else '['}0, {MAX_MOMENT_FACTOR}] (the slow-manifold "
+                         f"shooting needs a moment factor well below 1), got {text!r}.")
+    return v
+
+
+def optimiser(args: argparse.Namespace, loss: Any) -> tuple[Any, str, Any]:
+    """(step map, label, a function spec ↦ (field, local order)) for ``--optimizer`` and its hyper-parameters."""
+    from theorycheck.maths.modified import against_field, parse_against
+
+    name = _choice(getattr(args, "optimizer", "gd"), OPTIMIZERS, "--optimizer")
+    if name == "gd":
+        from theorycheck.maths.optimisers import gd
+
+        return gd(loss), "GD", lambda spec: against_field(loss, spec)
+
+    def order_k(spec: str, top: int) -> int:
+        family, k = parse_against(spec)
+        if family == "flow":
+            return 0
+        if family == "igr":
+            return 1
+        if family != "modified" or not 0 <= k <= top:
+            raise InputError(f"`--against` for {name} must be flow, igr or modified:K with K ≤ {top}, got {spec!r}.")
+        return k
+
+    if name == "heavy-ball":
+        from theorycheck.maths.momentum import heavy_ball_field, heavy_ball_slow_map
+
+        beta = _moment(args.beta, "--beta", positive=True)
+        k_of = lambda spec: order_k(spec, 4)  # noqa: E731
+        return (heavy_ball_slow_map(loss, beta), f"heavy ball (β={beta}, slow manifold)",
+                lambda spec: (heavy_ball_field(loss, beta, k_of(spec)), k_of(spec) + 2))
+    from theorycheck.maths.adaptive import adam_field, adam_slow_map
+
+    b1 = Fraction(0) if name == "rmsprop" else _moment(args.beta1, "--beta1")
+    b2 = _moment(args.beta2, "--beta2")
+    eps = _fraction(args.eps, "`--eps`")
+    if eps <= 0:
+        raise InputError(f"`--eps` must be positive, got {args.eps!r}.")
+    label = f"{'RMSProp' if name == 'rmsprop' else 'Adam'} (β={b1}, ρ={b2}, ε={eps}, slow manifold)"
+    return (adam_slow_map(loss, b1, b2, eps), label,
+            lambda spec: (adam_field(loss, b1, b2, eps, order_k(spec, 1)), order_k(spec, 1) + 2))
+
+
 def check_defined(loss: Any, field: Any, theta0: Sequence[Fraction], h: Fraction) -> None:
     """Raise InputError unless ∇L and the field are finite real numbers at θ₀ (e.g. log(a) at a = 0)."""
     import mpmath
@@ -143,7 +210,6 @@ def _study(kind: str, step: Any, field: Any, theta0: Sequence[Fraction], steps: 
 def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Validate the arguments, run the study; return (OrderStudy, description of the run)."""
     from theorycheck.maths.losses import ZOO, ZOO_POINTS, get_loss
-    from theorycheck.maths.modified import against_field
     from theorycheck.numerics.integrate import validate_backend
 
     backend = validate_backend(args.backend, "--backend")
@@ -157,10 +223,20 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         raise InputError(f"`--at` is required for a user expression; the loss has variables "
                          f"{', '.join(map(str, loss.variables))}.")
     theta0 = tuple(x if isinstance(x, Fraction) else Fraction(str(x)) for x in point)
-    field, local_order = against_field(loss, args.against)
-    steps = parse_steps(args.steps)
+    step, label, against = optimiser(args, loss)
+    field, local_order = against(args.against)
+    opt = getattr(args, "optimizer", "gd")
+    if args.steps is None and opt == "heavy-ball":
+        from theorycheck.numerics.ladders import heavy_ball_ladder
+
+        steps = heavy_ball_ladder(loss, theta0, _moment(args.beta, "--beta", positive=True), 4)
+    else:
+        steps = parse_steps(args.steps if args.steps is not None else
+                            MOMENTUM_STEPS if opt != "gd" else "1/8,1/16,1/32,1/64,1/128")
     check_defined(loss, field, theta0, steps[0])
     digits = parse_digits(args.digits)
+    if digits is None and opt != "gd":
+        digits = SLOW_MANIFOLD_DIGITS  # the shooting's transient grows with the digits asked for
     expected: float = local_order if kind == "local" else local_order - 1
     if args.expected_order is not None:
         expected = float(_fraction(args.expected_order, "`--expected-order`"))
@@ -173,16 +249,14 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         if bad:
             raise InputError(f"`--horizon` {horizon} is not a whole number of steps of size {bad[0]}.")
 
-    from theorycheck.maths.optimisers import gd
-
     try:
-        study = _study(kind, gd(loss), field, theta0, steps, expected, backend, digits, horizon)
+        study = _study(kind, step, field, theta0, steps, expected, backend, digits, horizon)
     except (ZeroDivisionError, OverflowError) as exc:
-        raise DivergenceError(f"GD or the flow of {field.name} left the loss's domain ({type(exc).__name__}); "
+        raise DivergenceError(f"{label} or the flow of {field.name} left the loss's domain ({type(exc).__name__}); "
                               "try smaller steps or another `--at`.") from None
     info = {"loss": str(loss.expr), "variables": [str(v) for v in loss.variables],
             "at": {str(v): str(x) for v, x in zip(loss.variables, theta0)}, "against": field.name, "kind": kind,
-            "horizon": None if horizon is None else str(horizon)}
+            "horizon": None if horizon is None else str(horizon), "optimizer": label}
     return study, info
 
 
@@ -208,7 +282,7 @@ def to_json(study: Any, info: dict[str, Any]) -> dict[str, Any]:
 
 
 def table(study: Any, info: dict[str, Any]) -> str:
-    lines = [f"GD vs {info['against']} ({info['kind']} error) on L = {info['loss']} at "
+    lines = [f"{info.get('optimizer', 'GD')} vs {info['against']} ({info['kind']} error) on L = {info['loss']} at "
              + ", ".join(f"{k}={v}" for k, v in info["at"].items()),
              f"{'h':>12}  {'error':>12}  {'slope':>7}"]
     # local slopes join successive *resolved* points: slope k ends at the (k+1)-th resolved point
@@ -237,6 +311,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "EXIT", "HELP", "KINDS", "MIN_STEPS", "NAME", "add_arguments", "check_defined", "measure", "parse_digits",
-    "parse_point", "parse_steps", "run", "table", "to_json",
+    "EXIT", "HELP", "KINDS", "MAX_MOMENT_FACTOR", "MIN_STEPS", "MOMENTUM_STEPS", "NAME", "OPTIMIZERS", "SLOW_MANIFOLD_DIGITS",
+    "add_arguments", "check_defined", "measure", "optimiser", "parse_digits", "parse_point", "parse_steps", "run",
+    "table", "to_json",
 ]
