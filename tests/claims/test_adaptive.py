@@ -35,3 +35,14 @@ def test_bias_correction_passes_and_dropping_it_is_rejected():
     ev = adaptive.AdamBiasCorrection(bias_correction=False).run(QUICK)
     assert ev.verdict is Verdict.FAIL, ev.summary
     assert ev.key["n_step_order_min"] < 2.5
+
+
+def test_one_norm_sign_on_networks_and_its_mutant():
+    ev = adaptive.AdamOneNormSign().run(QUICK)
+    assert ev.verdict is Verdict.PASS, ev.summary
+    pen, anti, rms = ev.cases
+    # the settings are what their labels say: the net predicted effect penalises, resp. anti-penalises, in each seed
+    assert pen.measured["predicted_anti_penalising_seeds"] == 0
+    assert anti.measured["predicted_anti_penalising_seeds"] == anti.measured["seeds"]
+    assert all(c.measured["median_expansion"] < 1 for c in ev.cases)  # inside the small-h regime
+    assert adaptive.AdamOneNormSign(sign=-1).run(QUICK).verdict is Verdict.FAIL

@@ -283,3 +283,16 @@ def test_float64_local_error_slopes_separate_the_egr_coefficients():
         assert min(e) > float64_floor(theta)
         slope[c] = float(np.log(e[-2] / e[-1]) / np.log(2))
     assert abs(slope[0.25] - 3) < 0.15 and abs(slope[0.0] - 2) < 0.15
+
+
+def test_adam_n_step_and_global_errors_need_valid_input():
+    from fractions import Fraction
+
+    from theorycheck.core.errors import InputError
+    from theorycheck.maths.losses import ZOO
+    from theorycheck.numerics import adaptive
+
+    with pytest.raises(InputError):
+        adaptive.n_step_errors(ZOO["quadratic"], 0.5, 0.5, 0.1, (0.7, -0.4), [Fraction(1, 8)] * 3, 0)
+    with pytest.raises(InputError, match="divide"):
+        adaptive.global_errors(ZOO["quadratic"], 0.5, 0.5, 0.1, (0.7, -0.4), [Fraction(1, 3)], Fraction(1, 2))
