@@ -59,6 +59,16 @@ def _zoo(name: str) -> tuple[Any, tuple[Fraction, ...]]:
     return loss, maths.losses.exact_point(loss, maths.losses.ZOO_POINTS[name])
 
 
+def _instance(name: str) -> tuple[Any, tuple[Fraction, ...]]:
+    """A zoo loss at its point, or ``random:SEED``: a random quadratic (:func:`_random_quadratic`)."""
+    return _random_quadratic(int(name.split(":")[1])) if name.startswith("random:") else _zoo(name)
+
+
+#: Losses whose gradient at the default point is small (|∂_jL| ≈ 0.15–0.27 for tiny_net): the expansion is in
+#: h‖H‖/R_j, so their ladder starts one halving lower for the asymptotic range to be reached.
+LADDER_SHIFT: dict[str, int] = {"tiny_net": 1}
+
+
 def _mp(x: Fraction) -> Any:
     return mpmath.mpf(x.numerator) / x.denominator
 
@@ -99,25 +109,23 @@ class AdamModifiedEquation(OrderClaim):
     regimes: tuple[tuple[str, Fraction, Fraction, Fraction], ...] = REGIMES
     losses: tuple[str, ...] | None = None
 
-    def _loss(self, name: str) -> tuple[Any, tuple[Fraction, ...]]:
-        return _random_quadratic(int(name.split(":")[1])) if name.startswith("random:") else _zoo(name)
-
     def check(self, ctx: RunContext) -> Iterable[Ladder | Case | Figure]:
         ad = maths.adaptive
         names = self.losses_sizes.pick(ctx, self.losses)
         coefficient_rows: list[tuple[str, list[float], list[float]]] = []
         for li, name in enumerate(names):
-            loss, theta0 = self._loss(name)
+            loss, theta0 = _instance(name)
+            ladder = [h / 2 ** LADDER_SHIFT.get(name, 0) for h in self.ladder]
             for ri, (label, b1, b2, eps) in enumerate(self.regimes):
                 step = ad.adam_slow_map(loss, b1, b2, eps)
                 field = ad.adam_field(loss, b1, b2, eps, 1, scale=self.scale, sign=self.sign, half=self.half)
-                st = numerics.order.local_error_study(step, field, theta0, self.ladder,
+                st = numerics.order.local_error_study(step, field, theta0, ladder,
                                                       expected_order=self.expected_order, digits=self.DIGITS)
                 yield Ladder(f"{loss.name}, {label}: step vs F₀ + hF₁", st,
                              f"{loss.name}, {label} (β={b1}, ρ={b2}, ε={eps}): late-training step vs derived flow")
                 if not ctx.quick or ri == 0:
                     st0 = numerics.order.local_error_study(step, ad.adam_field(loss, b1, b2, eps, 0), theta0,
-                                                           self.ladder, expected_order=2, digits=self.DIGITS)
+                                                           ladder, expected_order=2, digits=self.DIGITS)
                     yield Ladder(f"{loss.name}, {label}: step vs −∇L/R (contrast)", st0)
                 if li == 0:
                     case, row = self._coefficients(loss, theta0, label, b1, b2, eps)
@@ -194,7 +202,9 @@ class AdamBiasCorrection(OrderClaim):
                  "O(h²); on a fixed horizon T = 1/8, Adam tracks the piecewise flow with global order 2 (−∇L/R: 1).")
     falsifier = "A fitted order off its expected value: 3 (n steps, bias-corrected fields), 2 (global), 1 (global, F₀)."
     tags = ("implicit", "adam", "order", "bias-correction")
-    losses_sizes: ClassVar[Sizes] = Sizes(("logistic",), ("logistic", "quadratic"))
+    #: the zoo quadratic's point has ∂_bL = 0.3, which Adam drives through 0 within T (where R → √ε and the
+    #: expansion in h‖H‖/R fails), so the full run adds a random quadratic whose gradient stays away from 0
+    losses_sizes: ClassVar[Sizes] = Sizes(("logistic",), ("logistic", "random:1"))
     regime_sizes: ClassVar[Sizes] = Sizes(REGIMES[:2], REGIMES + (
         ("Adam β=0.9, ρ=0.99 (anti-penalises)", Fraction(9, 10), Fraction(99, 100), Fraction(1, 1000)),))
     n_ladder: ClassVar[tuple[Fraction, ...]] = tuple(Fraction(1, 2**k) for k in range(6, 10))
@@ -208,7 +218,7 @@ class AdamBiasCorrection(OrderClaim):
     def check(self, ctx: RunContext) -> Iterable[Ladder | Case | Figure]:
         na = numerics.adaptive
         for li, name in enumerate(self.losses_sizes.pick(ctx)):
-            loss, theta0 = _zoo(name)
+            loss, theta0 = _instance(name)
             for ri, (label, b1, b2, eps) in enumerate(self.regime_sizes.pick(ctx)):
                 errs, floor = na.n_step_errors(loss, b1, b2, eps, theta0, self.n_ladder, self.steps,
                                                bias_correction=self.bias_correction)
@@ -325,5 +335,5 @@ class AdamOneNormSign(Claim):
                          f"{c.measured['ci_hi']:+.3g}] {c.verdict}" for c in checked.cases())
 
 
-__all__ = ["COEFFICIENT_RTOL", "NETWORK_REGIMES", "REGIMES", "AdamBiasCorrection", "AdamModifiedEquation",
+__all__ = ["COEFFICIENT_RTOL", "LADDER_SHIFT", "NETWORK_REGIMES", "REGIMES", "AdamBiasCorrection", "AdamModifiedEquation",
            "AdamOneNormSign"]

@@ -56,10 +56,5 @@ CATTANEO = ("Cattaneo, Klusowski & Shigida, On the Implicit Bias of Adam, ICML 2
             "‖v‖_{1,ε} = Σᵢ√(vᵢ² + ε) and ε inside the square root of the update (closed-form coefficients and "
             "theorem numbers not checked against the paper)")
 
-GHOSH_SGD = ("Ghosh, Lyu, Zhang & Wang, Implicit regularization in Heavy-ball momentum accelerated stochastic "
-             "gradient descent, ICLR 2023 (arXiv:2302.00849): the mini-batch heavy-ball modified loss, the "
-             "regulariser of SGD scaled by (1+β)/(1−β) (theorem number and exact normalisation not checked against "
-             "the paper)")
-
-__all__ = ["BARRETT_DHERIN", "BERNOULLI_SERIES", "CATTANEO", "GHOSH", "GHOSH_SGD", "HLW", "HNW", "IGR_PREDICTIONS", "IGR_THEOREM",
+__all__ = ["BARRETT_DHERIN", "BERNOULLI_SERIES", "CATTANEO", "GHOSH", "HLW", "HNW", "IGR_PREDICTIONS", "IGR_THEOREM",
            "KOVACHKI_STUART", "MA_YING", "MA_YING_STABILITY", "MULAYOFF_MICHAELI", "SMITH", "WU_MA_E"]

@@ -58,7 +58,7 @@ import sympy as sp
 from theorycheck.core.errors import InputError
 from theorycheck.maths.fields import Field, H
 from theorycheck.maths.losses import Loss
-from theorycheck.maths.momentum import _newton, transient_steps
+from theorycheck.maths.momentum import _newton, cached_step, transient_steps
 from theorycheck.maths.numbers import as_mpf
 from theorycheck.maths.optimisers import StepMap
 
@@ -203,7 +203,7 @@ def adam_slow_orbit(loss: Loss, beta1: Any, beta2: Any, eps: Any, theta0: Sequen
     grad = loss.gradient_mpmath
 
     def run(start: list[Any], steps: int) -> list[list[Any]]:
-        g = grad(start)
+        g: list[Any] = list(grad(start))
         return adam_run(loss, start, h, steps, beta1, beta2, eps, bias_correction=False,
                         state=(list(g), [gi * gi for gi in g]))[0]
 
@@ -214,23 +214,13 @@ def adam_slow_orbit(loss: Loss, beta1: Any, beta2: Any, eps: Any, theta0: Sequen
     # the shooting needs digits beyond the fast-mode residual whatever the caller's precision
     dps = max(int(mpmath.mp.dps), transient_digits + 12)
     with mpmath.workdps(dps + 5):
-        start = _newton(miss, th0, N, None, None, None, dps - 5)
+        start = _newton(miss, th0, N, None, None, grad, dps - 5)  # h, β unused by the solver
         return [list(p) for p in run(start, N + n)[N:]]
 
 
 def adam_slow_map(loss: Loss, beta1: Any, beta2: Any, eps: Any) -> StepMap:
     """Ψ_h: θ ↦ the next late-training Adam iterate on the slow manifold through θ (a StepMap)."""
-    cache: dict[tuple[str, ...], list[Any]] = {}
-
-    def step(theta: Sequence[Any], h: Any) -> list[Any]:
-        key = (str(mpmath.mp.dps), str(h), *map(str, theta))
-        if key not in cache:
-            if len(cache) > 256:
-                cache.clear()
-            cache[key] = adam_slow_orbit(loss, beta1, beta2, eps, theta, h, 1)[1]
-        return list(cache[key])
-
-    return step
+    return cached_step(lambda theta, h: adam_slow_orbit(loss, beta1, beta2, eps, theta, h, 1)[1])
 
 
 def measured_coefficients(orbit_of: Callable[[Any], list[list[Any]]], loss: Loss, eps: Any,
@@ -246,7 +236,7 @@ def measured_coefficients(orbit_of: Callable[[Any], list[list[Any]]], loss: Loss
 
     e = _mp(_rational(eps, "eps"))
     th = [as_mpf(x, "theta0") for x in theta0]
-    g = loss.gradient_mpmath(th)
+    g: list[Any] = list(loss.gradient_mpmath(th))
     R = [mpmath.sqrt(gi * gi + e) for gi in g]
     Hm = mpmath.matrix(sp.lambdify(loss.variables, loss.hessian, modules="mpmath")(*th))
     dN = [sum(Hm[i, j] * g[i] / R[i] for i in range(len(th))) for j in range(len(th))]

@@ -210,8 +210,8 @@ def slow_manifold_limit(beta: Any) -> float:
     return (1.0 - math.sqrt(float(beta))) ** 2
 
 
-def heavy_ball_slow_map(loss: Loss, beta: Any, digits: int | None = None) -> StepMap:
-    """Ψ_h: θ ↦ the next heavy-ball iterate on the slow manifold through θ (a StepMap)."""
+def cached_step(next_point: Callable[[Sequence[Any], Any], list[Any]]) -> StepMap:
+    """A StepMap that remembers ``next_point(θ, h)`` per (precision, h, θ): shootings are shared across studies."""
     cache: dict[tuple[str, ...], list[Any]] = {}
 
     def step(theta: Sequence[Any], h: Any) -> list[Any]:
@@ -220,13 +220,18 @@ def heavy_ball_slow_map(loss: Loss, beta: Any, digits: int | None = None) -> Ste
         if key not in cache:
             if len(cache) > 256:
                 cache.clear()
-            cache[key] = heavy_ball_orbit(loss, beta, theta, h, 1, digits)[1]
+            cache[key] = next_point(theta, h)
         return list(cache[key])
 
     return step
 
 
+def heavy_ball_slow_map(loss: Loss, beta: Any, digits: int | None = None) -> StepMap:
+    """Ψ_h: θ ↦ the next heavy-ball iterate on the slow manifold through θ (a StepMap)."""
+    return cached_step(lambda theta, h: heavy_ball_orbit(loss, beta, theta, h, 1, digits)[1])
+
+
 __all__ = [
-    "ghosh_field", "heavy_ball_field", "heavy_ball_orbit", "heavy_ball_slow_map", "heavy_ball_terms",
+    "cached_step", "ghosh_field", "heavy_ball_field", "heavy_ball_orbit", "heavy_ball_slow_map", "heavy_ball_terms",
     "slow_manifold_limit", "transient_steps",
 ]

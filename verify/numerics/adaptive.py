@@ -106,7 +106,7 @@ class OneNormResult:
 
     ratios: list[float]
     effect: Any
-    records: list[dict[str, float]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
 
 
