@@ -11,10 +11,13 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Sequence
 
+import lazy_loader as lazy
 import mpmath
-import sympy as sp
 
 from theorycheck.core.errors import InputError
+
+# loaded on first use: the float-array helpers below serve commands that never touch sympy
+sp = lazy.load("sympy")
 
 
 def as_mpf(x: Any, name: str = "value") -> Any:

@@ -66,10 +66,10 @@ RANK_RTOL = 1e-12
 PSD_RTOL = 1e-10
 
 __all__ = [
-    "GRAM_MIN_DIM", "GRAM_RATIO", "PSD_RTOL", "RANK_RTOL", "SAMPLINGS", "StabilityProblem", "apply_D", "apply_second_moment",
+    "GRAM_MIN_WORK", "PSD_RTOL", "RANK_RTOL", "SAMPLINGS", "StabilityProblem", "apply_D", "apply_second_moment",
     "dense_second_moment_matrix", "flatness_rate", "gd_rate", "gradient_moment_rate", "gradient_sq_norms",
     "moment_operator", "mulayoff_michaeli_eq15_rate", "mulayoff_michaeli_eq16_rate", "non_uniformity",
-    "problem_from_features", "problem_from_gradients", "problem_from_hessians", "published_conditions", "sampling_factor", "sharpness",
+    "problem_from_features", "problem_from_gradients", "problem_from_gram", "problem_from_hessians", "published_conditions", "sampling_factor", "sharpness",
     "validate_features", "validate_hessians", "wu_ma_e_nonuniformity_rate", "wu_ma_e_sufficient_rate",
 ]
 
@@ -151,6 +151,8 @@ class StabilityProblem:
         src = self.basis_source
         if isinstance(src, np.ndarray):
             return src
+        if src is None:
+            raise InputError("this problem was built from a Gram matrix only: it has no basis of R^d.")
         B, V, mu = src
         return (B @ V) / np.sqrt(mu)
 
@@ -187,10 +189,9 @@ class StabilityProblem:
 
 
 
-#: Above this dimension, and when d exceeds the number of factor columns n·k by GRAM_RATIO, the problem
-#: is reduced through the (n·k)×(n·k) Gram matrix instead of an SVD of the d×(n·k) stacked factors.
-GRAM_MIN_DIM = 2000
-GRAM_RATIO = 2
+#: Size d·m·min(d, m) (m = n·k factor columns) above which ``method="auto"`` takes the Gram route: an
+#: SVD of the d×m stacked factors costs several times the eigendecomposition of the smaller Gram matrix.
+GRAM_MIN_WORK = 5e8
 
 
 def _stacked(G: np.ndarray) -> np.ndarray:
@@ -203,19 +204,30 @@ def _rank(lam: np.ndarray) -> int:
     return int(np.sum(lam > RANK_RTOL * lam[0])) if lam.size and lam[0] > 0 else 0
 
 
+def _factors_in(U: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """Uᵀ Gᵢ for every sample, shape (n, r, k)."""
+    if G.shape[2] == 1:
+        return (G[:, :, 0] @ U)[:, :, None]
+    return np.matmul(U.T, G)
+
+
 def _from_factors(G: np.ndarray, method: str = "auto") -> StabilityProblem:
     """G (n, d, k) with Hᵢ = GᵢGᵢᵀ → problem on range(H).
 
-    ``method``: ``"svd"`` (SVD of the stacked factors, accurate for κ ≫ 1), ``"gram"`` (eigenvectors of
-    the Gram matrix AᵀA of the stacked factors: O(d (nk)²) time and only (nk)² memory, for d ≫ nk, where
-    range(H) is the span of the factor columns), or ``"auto"`` (Gram for large d ≥ GRAM_RATIO·nk).
+    ``method``: ``"svd"`` (SVD of the stacked factors B, H = BBᵀ/n: accurate for κ ≫ 1), ``"gram"``
+    (eigendecomposition of the smaller of the Gram matrices BᵀB/n, m×m, and H = BBᵀ/n, d×d; when m < d
+    range(H) is the span of the m factor columns and the problem is solved in it without any d×d or
+    d×r array; eigenvalues below ~10⁻¹⁴·λ_max are then rounding), or ``"auto"`` (Gram above
+    :data:`GRAM_MIN_WORK`).
     """
     n, d, k = G.shape
     m = n * k
     if method == "auto":
-        method = "gram" if d >= GRAM_MIN_DIM and d >= GRAM_RATIO * m else "svd"
+        method = "gram" if float(d) * m * min(d, m) >= GRAM_MIN_WORK else "svd"
+    if method not in ("svd", "gram"):
+        raise InputError(f"`method` must be auto, svd or gram, got {method!r}.")
     B = _stacked(G)
-    if method == "gram":
+    if method == "gram" and m < d:
         lam, V = np.linalg.eigh(B.T @ B / n)
         lam, V = lam[::-1], V[:, ::-1]
         r = _rank(lam)
@@ -224,17 +236,15 @@ def _from_factors(G: np.ndarray, method: str = "auto") -> StabilityProblem:
         F = (V * np.sqrt(lam)) * math.sqrt(n)
         factors = F.reshape(n, k, r).transpose(0, 2, 1)
         return StabilityProblem(np.ascontiguousarray(factors), lam, (B, V, lam * n), d)
-    if method != "svd":
-        raise InputError(f"`method` must be auto, svd or gram, got {method!r}.")
-    U, sv, _ = np.linalg.svd(B / math.sqrt(n), full_matrices=False)
-    lam = sv**2
-    r = _rank(lam)
-    U, lam = U[:, :r], lam[:r]
-    if k == 1:
-        factors = (G[:, :, 0] @ U)[:, :, None]
+    if method == "gram":
+        lam, U = np.linalg.eigh(B @ B.T / n)
+        lam, U = np.clip(lam[::-1], 0.0, None), U[:, ::-1]
     else:
-        factors = np.matmul(U.T, G)  # (n, r, k)
-    return StabilityProblem(factors, lam, U, d)
+        U, sv, _ = np.linalg.svd(B / math.sqrt(n), full_matrices=False)
+        lam = sv**2
+    r = _rank(lam)
+    U, lam = np.ascontiguousarray(U[:, :r]), lam[:r]
+    return StabilityProblem(_factors_in(U, G), lam, U, d)
 
 
 
@@ -249,13 +259,44 @@ def problem_from_gradients(G: object, name: str = "gradients", method: str = "au
     """Rank-one Hᵢ = gᵢgᵢᵀ from per-sample gradients G (n, p) at an interpolating minimum of the square loss.
 
     H = GᵀG/n has range span{gᵢ} of dimension r ≤ n. For p ≫ n the problem is reduced through the
-    Gram (NTK) matrix GGᵀ/n (``method="gram"``, the default above :data:`GRAM_MIN_DIM` parameters):
+    Gram (NTK) matrix GGᵀ/n (``method="gram"``):
     O(n² p) time, O(n²) extra memory and no p×p (nor p×r) array, so a network with p = 10⁵ parameters
-    and n = 10³ samples gives η*(B) from a 10³-dimensional problem. ``method="svd"`` is the
-    full-space reference.
+    and n = 10³ samples gives η*(B) from a 10³-dimensional problem (``method="auto"`` does so for
+    large sizes, see :func:`_from_factors`). ``method="svd"`` is the full-space reference.
     """
     A = validate_features(G, name)
     return _from_factors(A[:, :, None], method)
+
+
+
+def problem_from_gram(K: object, d: int, name: str = "gram") -> StabilityProblem:
+    """Rank-one Hᵢ = gᵢgᵢᵀ given only their Gram matrix Kᵢⱼ = gᵢ·gⱼ (n×n), gᵢ ∈ R^d.
+
+    Everything the second-moment problem needs lives in span{gᵢ}: with K/n = VΛVᵀ the reduced
+    factors are √n Λ^{1/2}V[i, :] (as in the Gram route of :func:`problem_from_gradients`), so η*(B),
+    ρ and the published conditions follow from K alone, e.g. from a network's empirical NTK in
+    closed form (:func:`theorycheck.maths.networks.gradient_gram`) without the n×d gradients. The
+    problem has no basis of R^d (:attr:`StabilityProblem.basis` raises).
+    """
+    Km = finite_float_array(K, name)
+    if Km.ndim != 2 or Km.shape[0] != Km.shape[1] or Km.shape[0] < 1:
+        raise InputError(f"`{name}` must be a square (n, n) matrix, got shape {Km.shape}.")
+    if isinstance(d, bool) or int(d) != d or d < 1:
+        raise InputError(f"`d` must be a positive integer, got {d!r}.")
+    n = Km.shape[0]
+    scale = max(float(np.abs(Km).max()), np.finfo(float).tiny)
+    if float(np.abs(Km - Km.T).max()) > PSD_RTOL * scale:
+        raise InputError(f"`{name}` is not symmetric.")
+    lam, V = np.linalg.eigh(0.5 * (Km + Km.T) / n)
+    if lam[0] < -PSD_RTOL * scale * n:
+        raise InputError(f"`{name}` is not positive semidefinite (smallest eigenvalue {lam[0] * n:.3g}).")
+    lam, V = lam[::-1], V[:, ::-1]
+    r = _rank(lam)
+    if r > d:
+        raise InputError(f"`{name}` has rank {r} > d = {d}: it is not a Gram matrix of vectors in R^{d}.")
+    lam, V = lam[:r], V[:, :r]
+    factors = ((V * np.sqrt(lam)) * math.sqrt(n))[:, :, None]
+    return StabilityProblem(np.ascontiguousarray(factors), lam, None, int(d))
 
 
 
