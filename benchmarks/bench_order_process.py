@@ -44,7 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "THEORYCHECK_CACHE_DIR": tmp}
         env.pop("THEORYCHECK_NO_CACHE", None)
-        w_floor, c_floor, _ = 0.0, 0.0, None
         t = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import sympy, heyoka, mpmath"], check=True)
         w_floor = time.perf_counter() - t

@@ -118,3 +118,25 @@ def test_concurrent_writers_never_leave_a_half_written_entry(cdir):
     assert cache.load("k", key) in payloads
     assert all(v in payloads for v in seen) and cache.STATS["rejected"] == 0
     assert not list((cdir / "k").glob("*.tmp"))
+
+
+def test_rendered_figures_are_reused_and_a_corrupt_png_entry_is_redrawn(cdir):
+    from theorycheck.core.evidence import Figure, Series
+    from theorycheck.reporting import report
+    from theorycheck.reporting.figures import render_png
+
+    fig = Figure("curve", "ρ(η)", "η", "ρ", series=[Series("ρ", [0.1, 0.2, 0.3], [0.5, 0.9, 1.2])])
+    drawn = []
+
+    def render(f):
+        drawn.append(f)
+        return render_png(f)
+
+    first = report._png(fig, render)
+    assert report._png(fig, render) == first and len(drawn) == 1  # the second came from the cache
+    other = Figure("curve", "ρ(η)", "η", "ρ", series=[Series("ρ", [0.1, 0.2, 0.3], [0.5, 0.9, 1.3])])
+    report._png(other, render)
+    assert len(drawn) == 2  # other data, another entry
+    for path in (cdir / report.FIGURE_CACHE_KIND).glob("*.bin"):
+        path.write_bytes(path.read_bytes()[:-3] + b"xyz")
+    assert report._png(fig, render) == first and len(drawn) == 3  # corrupt: drawn again, same bytes

@@ -34,7 +34,7 @@ from typing import Any
 from theorycheck.core.evidence import Case, Evidence, Figure, Verdict
 from theorycheck.reporting.record import RunRecord, dumps
 
-__all__ = ["dumps", "render_markdown", "render_html", "render_claim_figures", "render_figures", "write_run", "MAX_CASES", "FOLD_CASES", "RenderedFigure"]
+__all__ = ["FIGURE_CACHE_KIND", "dumps", "render_markdown", "render_html", "render_claim_figures", "render_figures", "write_run", "MAX_CASES", "FOLD_CASES", "RenderedFigure"]
 
 #: Cases shown per claim; the rest stay in results.json (non-PASS cases are shown first).
 MAX_CASES = 40
@@ -83,10 +83,39 @@ def render_claim_figures(ci: int, e: Evidence) -> list[RenderedFigure]:
             continue
         name = f"{ci:02d}-{_slug(e.claim_id)}-{fi}.png"
         try:
-            rendered.append(RenderedFigure(f, name, render_png(f)))
+            rendered.append(RenderedFigure(f, name, _png(f, render_png)))
         except Exception as exc:  # noqa: BLE001 - one bad figure must not lose the report
             rendered.append(RenderedFigure(f, error=f"{type(exc).__name__}: {exc}"))
     return rendered
+
+
+#: Kind of the on-disk cache entries of rendered figures (:mod:`theorycheck.numerics.cache`).
+FIGURE_CACHE_KIND = "figure-png"
+
+
+def _png(f: Figure, render: Any) -> bytes:
+    """``render(f)``, or the PNG drawn earlier for the same figure data, renderer code and matplotlib version.
+
+    A PNG is a pure function of those (the renderer writes no date), so an unchanged claim's figures
+    are read back instead of drawn again (about 0.2 s of CPU each).
+    """
+    import hashlib
+    from dataclasses import asdict
+
+    import matplotlib
+
+    from theorycheck.core.evidence import jsonable
+    from theorycheck.numerics import cache
+    from theorycheck.reporting import figures
+
+    source = Path(figures.__file__).read_bytes()
+    key = {"figure": hashlib.sha256(json.dumps(jsonable(asdict(f)), sort_keys=True, default=str).encode()).hexdigest(),
+           "renderer": hashlib.sha256(source).hexdigest(), "matplotlib": matplotlib.__version__}
+    png = cache.load(FIGURE_CACHE_KIND, key)
+    if png is None or not png.startswith(b"\x89PNG"):
+        png = render(f)
+        cache.store(FIGURE_CACHE_KIND, key, png)
+    return png
 
 
 # ----------------------------------------------------------------------------- formatting
