@@ -81,6 +81,7 @@ def test_a_figure_that_cannot_be_drawn_becomes_a_note(tmp_path, monkeypatch):
         raise OverflowError("cannot draw")
 
     monkeypatch.setattr("theorycheck.reporting.figures.render_png", boom)
+    monkeypatch.setenv("THEORYCHECK_NO_CACHE", "1")  # a PNG drawn earlier in the session must not hide the failure
     write_run(record([order_evidence()]), tmp_path / "r")
     assert "could not be drawn" in (tmp_path / "r" / "index.html").read_text()
     assert "OverflowError: cannot draw" in (tmp_path / "r" / "report.md").read_text()

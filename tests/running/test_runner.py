@@ -9,6 +9,7 @@ from theorycheck.claims import RunContext
 from theorycheck.core.evidence import Verdict
 from theorycheck.reporting.record import load_run
 from theorycheck.running.cli import main
+from theorycheck.running.executors import default_executor
 from theorycheck.running.runner import run_one
 
 from _synthetic import ToyFail, ToyMonteCarlo, ToyPass, ToyRaises
@@ -37,7 +38,8 @@ def test_run_continues_after_an_error_and_writes_the_report(toys, tmp_path, caps
     rec = load_run(out / "results.json")
     assert [str(e.verdict) for e in rec.claims] == ["PASS", "ERROR", "FAIL", "PASS"]
     assert (out / "index.html").is_file() and (out / "report.md").is_file()
-    assert rec.settings == {"quick": True, "seed": RunContext.seed, "executor": "serial"}
+    # --executor auto: a process pool for four claims on a multi-core machine
+    assert rec.settings == {"quick": True, "seed": RunContext.seed, "executor": default_executor(4)}
 
 
 def test_a_fail_is_a_finding_not_a_failed_run(toys, tmp_path, capsys):

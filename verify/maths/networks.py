@@ -432,6 +432,19 @@ def per_sample_gradients(net: TwoLayerNet, X: np.ndarray) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
+def gradient_gram(net: TwoLayerNet, X: np.ndarray) -> np.ndarray:
+    """The Gram (empirical NTK) matrix K = GGᵀ of the per-sample gradients G, shape (n, n), without forming G.
+
+    With ∇_W fᵢ = δᵢxᵢᵀ, ∇_b fᵢ = δᵢ and ∇_a fᵢ = hᵢ:
+    Kᵢⱼ = (δᵢ·δⱼ)(xᵢ·xⱼ + β) + hᵢ·hⱼ, β = 1 with a bias, 0 without; O(n²(m + d)) time and n² memory,
+    where G itself would take n·P (P = m(d + 2) parameters).
+    """
+    P = pieces(net, X)
+    beta = 1.0 if net.bias else 0.0
+    K = (P.delta @ P.delta.T) * (X @ X.T + beta) + P.h @ P.h.T
+    return 0.5 * (K + K.T)
+
+
 @dataclass
 class GradNorms:
     """Squared norms of the per-sample gradient blocks, each shape (n,).
@@ -640,7 +653,7 @@ def regularised_flow(arch: Architecture, X: np.ndarray, y: np.ndarray, mu: float
 
 __all__ = [
     "ACTIVATIONS", "Activation", "Architecture", "GradNorms", "Pieces", "SMOOTH_ACTIVATIONS", "SobolevChain",
-    "TraceParts", "TwoLayerNet", "WEIGHT_NORMS", "get_activation", "gradient_norms", "hessian_exact",
+    "TraceParts", "TwoLayerNet", "WEIGHT_NORMS", "get_activation", "gradient_gram", "gradient_norms", "hessian_exact",
     "hessian_operator", "hvp", "init_net", "input_curvature_bound", "input_gradients", "loss",
     "multiplicative_ratios", "per_sample_gradients", "pieces", "regularised_flow", "require_smooth",
     "sobolev_chain", "spectral_norm", "trace_hessian", "validate_data", "weight_factor",

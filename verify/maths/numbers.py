@@ -9,12 +9,18 @@ rounded, once, to the working precision of the caller's ``mpmath`` context.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
+import lazy_loader as lazy
 import mpmath
-import sympy as sp
 
 from theorycheck.core.errors import InputError
+
+# loaded on first use: the float-array helpers below serve commands that never touch sympy
+if TYPE_CHECKING:
+    import sympy as sp
+else:
+    sp = lazy.load("sympy")
 
 
 def as_mpf(x: Any, name: str = "value") -> Any:

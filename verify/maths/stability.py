@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -65,10 +66,10 @@ RANK_RTOL = 1e-12
 PSD_RTOL = 1e-10
 
 __all__ = [
-    "PSD_RTOL", "RANK_RTOL", "SAMPLINGS", "StabilityProblem", "apply_D", "apply_second_moment",
+    "GRAM_MIN_WORK", "PSD_RTOL", "RANK_RTOL", "SAMPLINGS", "StabilityProblem", "apply_D", "apply_second_moment",
     "dense_second_moment_matrix", "flatness_rate", "gd_rate", "gradient_moment_rate", "gradient_sq_norms",
     "moment_operator", "mulayoff_michaeli_eq15_rate", "mulayoff_michaeli_eq16_rate", "non_uniformity",
-    "problem_from_features", "problem_from_hessians", "published_conditions", "sampling_factor", "sharpness",
+    "problem_from_features", "problem_from_gradients", "problem_from_gram", "problem_from_hessians", "published_conditions", "sampling_factor", "sharpness",
     "validate_features", "validate_hessians", "wu_ma_e_nonuniformity_rate", "wu_ma_e_sufficient_rate",
 ]
 
@@ -122,11 +123,14 @@ class StabilityProblem:
 
     ``factors`` has shape (n, r, k): Uᵀ Gᵢ with U (d×r) orthonormal, H = U diag(λ) Uᵀ.
     ``lam`` (r,) are the nonzero eigenvalues of H, descending. ``null_dim`` = d − r.
+    ``basis_source`` is U itself, or ``(B, V, μ)`` with U = B V M^{-1/2} when the problem was
+    reduced through the Gram matrix (:func:`problem_from_gradients`): then U (d×r, large when
+    d is) is formed only if :attr:`basis` is asked for.
     """
 
     factors: np.ndarray
     lam: np.ndarray
-    basis: np.ndarray
+    basis_source: Any
     d: int
 
     @property
@@ -141,21 +145,106 @@ class StabilityProblem:
     def null_dim(self) -> int:
         return self.d - self.rank
 
+    @cached_property
+    def basis(self) -> np.ndarray:
+        """U (d×r): orthonormal basis of range(H), H = U diag(λ) Uᵀ."""
+        src = self.basis_source
+        if isinstance(src, np.ndarray):
+            return src
+        if src is None:
+            raise InputError("this problem was built from a Gram matrix only: it has no basis of R^d.")
+        B, V, mu = src
+        return (B @ V) / np.sqrt(mu)
+
     def hessians(self) -> np.ndarray:
-        """The reduced per-sample Hessians UᵀHᵢU, shape (n, r, r)."""
-        return np.einsum("nak,nbk->nab", self.factors, self.factors)
+        """The reduced per-sample Hessians UᵀHᵢU, shape (n, r, r) (for small problems: n r² numbers)."""
+        return np.matmul(self.factors, self.factors.transpose(0, 2, 1))
+
+    @cached_property
+    def mean_squared_hessian(self) -> np.ndarray:
+        """mean Hᵢ² in this basis (r×r), from the factors: Hᵢ² = Gᵢ(GᵢᵀGᵢ)Gᵢᵀ, O(n r² k); no (n, r, r) tensor.
+
+        Rank one (Hᵢ = gᵢgᵢᵀ): Hᵢ² = ‖gᵢ‖² gᵢgᵢᵀ, so mean Hᵢ² = Fᵀ diag(‖fᵢ‖²) F / n.
+        """
+        F = self.factors
+        n, r, k = F.shape
+        if k == 1:
+            f = F[:, :, 0]
+            W = (f.T * np.einsum("nr,nr->n", f, f)) @ f / n
+        else:
+            FA = np.matmul(F, np.matmul(F.transpose(0, 2, 1), F))  # Gᵢ(GᵢᵀGᵢ), (n, r, k)
+            W = FA.transpose(1, 0, 2).reshape(r, n * k) @ F.transpose(1, 0, 2).reshape(r, n * k).T / n
+        return 0.5 * (W + W.T)
+
+    @cached_property
+    def hessian_sq_frobenius(self) -> np.ndarray:
+        """‖Hᵢ‖_F² = ‖GᵢᵀGᵢ‖_F² per sample, shape (n,) (‖gᵢ‖⁴ for rank one)."""
+        F = self.factors
+        small = np.matmul(F.transpose(0, 2, 1), F)  # (n, k, k)
+        return np.einsum("nab,nab->n", small, small)
+
+    def top_direction_curvatures(self) -> np.ndarray:
+        """v_maxᵀHᵢv_max = ‖Gᵢᵀv_max‖² per sample, shape (n,) (v_max is the first basis vector)."""
+        return np.einsum("nk,nk->n", self.factors[:, 0, :], self.factors[:, 0, :])
 
 
 
-def _from_factors(G: np.ndarray) -> StabilityProblem:
-    """G (n, d, k) with Hᵢ = GᵢGᵢᵀ → problem on range(H) (SVD of the stacked factors, accurate for κ ≫ 1)."""
+#: Size d·m·min(d, m) (m = n·k factor columns) above which ``method="auto"`` takes the Gram route: an
+#: SVD of the d×m stacked factors costs several times the eigendecomposition of the smaller Gram matrix.
+GRAM_MIN_WORK = 5e8
+
+
+def _stacked(G: np.ndarray) -> np.ndarray:
+    """B (d, n·k) with H = B Bᵀ/n: the factors side by side (a view of G for k = 1)."""
     n, d, k = G.shape
-    stacked = G.transpose(1, 0, 2).reshape(d, n * k) / math.sqrt(n)  # H = stacked·stackedᵀ
-    U, s, _ = np.linalg.svd(stacked, full_matrices=False)
-    lam = s**2
-    r = int(np.sum(lam > RANK_RTOL * lam[0])) if lam.size and lam[0] > 0 else 0
-    U, lam = U[:, :r], lam[:r]
-    return StabilityProblem(np.einsum("dr,ndk->nrk", U, G), lam, U, d)
+    return G[:, :, 0].T if k == 1 else G.transpose(1, 0, 2).reshape(d, n * k)
+
+
+def _rank(lam: np.ndarray) -> int:
+    return int(np.sum(lam > RANK_RTOL * lam[0])) if lam.size and lam[0] > 0 else 0
+
+
+def _factors_in(U: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """Uᵀ Gᵢ for every sample, shape (n, r, k)."""
+    if G.shape[2] == 1:
+        return (G[:, :, 0] @ U)[:, :, None]
+    return np.matmul(U.T, G)
+
+
+def _from_factors(G: np.ndarray, method: str = "auto") -> StabilityProblem:
+    """G (n, d, k) with Hᵢ = GᵢGᵢᵀ → problem on range(H).
+
+    ``method``: ``"svd"`` (SVD of the stacked factors B, H = BBᵀ/n: accurate for κ ≫ 1), ``"gram"``
+    (eigendecomposition of the smaller of the Gram matrices BᵀB/n, m×m, and H = BBᵀ/n, d×d; when m < d
+    range(H) is the span of the m factor columns and the problem is solved in it without any d×d or
+    d×r array; eigenvalues below ~10⁻¹⁴·λ_max are then rounding), or ``"auto"`` (Gram above
+    :data:`GRAM_MIN_WORK`).
+    """
+    n, d, k = G.shape
+    m = n * k
+    if method == "auto":
+        method = "gram" if float(d) * m * min(d, m) >= GRAM_MIN_WORK else "svd"
+    if method not in ("svd", "gram"):
+        raise InputError(f"`method` must be auto, svd or gram, got {method!r}.")
+    B = _stacked(G)
+    if method == "gram" and m < d:
+        lam, V = np.linalg.eigh(B.T @ B / n)
+        lam, V = lam[::-1], V[:, ::-1]
+        r = _rank(lam)
+        lam, V = lam[:r], np.ascontiguousarray(V[:, :r])
+        # with K = BᵀB/n = VΛVᵀ, U = BVΛ^{-1/2}/√n and Uᵀ Gᵢ = Λ^{-1/2}Vᵀ(BᵀB[:, cols i])/√n = √n Λ^{1/2}V[cols i, :]ᵀ
+        F = (V * np.sqrt(lam)) * math.sqrt(n)
+        factors = F.reshape(n, k, r).transpose(0, 2, 1)
+        return StabilityProblem(np.ascontiguousarray(factors), lam, (B, V, lam * n), d)
+    if method == "gram":
+        lam, U = np.linalg.eigh(B @ B.T / n)
+        lam, U = np.clip(lam[::-1], 0.0, None), U[:, ::-1]
+    else:
+        U, sv, _ = np.linalg.svd(B / math.sqrt(n), full_matrices=False)
+        lam = sv**2
+    r = _rank(lam)
+    U, lam = np.ascontiguousarray(U[:, :r]), lam[:r]
+    return StabilityProblem(_factors_in(U, G), lam, U, d)
 
 
 
@@ -163,6 +252,51 @@ def problem_from_features(X: object, name: str = "features") -> StabilityProblem
     """Square loss (1/2n)Σ(xᵢ·θ − yᵢ)²: Hᵢ = xᵢxᵢᵀ, H = XᵀX/n."""
     A = validate_features(X, name)
     return _from_factors(A[:, :, None])
+
+
+
+def problem_from_gradients(G: object, name: str = "gradients", method: str = "auto") -> StabilityProblem:
+    """Rank-one Hᵢ = gᵢgᵢᵀ from per-sample gradients G (n, p) at an interpolating minimum of the square loss.
+
+    H = GᵀG/n has range span{gᵢ} of dimension r ≤ n. For p ≫ n the problem is reduced through the
+    Gram (NTK) matrix GGᵀ/n (``method="gram"``):
+    O(n² p) time, O(n²) extra memory and no p×p (nor p×r) array, so a network with p = 10⁵ parameters
+    and n = 10³ samples gives η*(B) from a 10³-dimensional problem (``method="auto"`` does so for
+    large sizes, see :func:`_from_factors`). ``method="svd"`` is the full-space reference.
+    """
+    A = validate_features(G, name)
+    return _from_factors(A[:, :, None], method)
+
+
+
+def problem_from_gram(K: object, d: int, name: str = "gram") -> StabilityProblem:
+    """Rank-one Hᵢ = gᵢgᵢᵀ given only their Gram matrix Kᵢⱼ = gᵢ·gⱼ (n×n), gᵢ ∈ R^d.
+
+    Everything the second-moment problem needs lives in span{gᵢ}: with K/n = VΛVᵀ the reduced
+    factors are √n Λ^{1/2}V[i, :] (as in the Gram route of :func:`problem_from_gradients`), so η*(B),
+    ρ and the published conditions follow from K alone, e.g. from a network's empirical NTK in
+    closed form (:func:`theorycheck.maths.networks.gradient_gram`) without the n×d gradients. The
+    problem has no basis of R^d (:attr:`StabilityProblem.basis` raises).
+    """
+    Km = finite_float_array(K, name)
+    if Km.ndim != 2 or Km.shape[0] != Km.shape[1] or Km.shape[0] < 1:
+        raise InputError(f"`{name}` must be a square (n, n) matrix, got shape {Km.shape}.")
+    if isinstance(d, bool) or int(d) != d or d < 1:
+        raise InputError(f"`d` must be a positive integer, got {d!r}.")
+    n = Km.shape[0]
+    scale = max(float(np.abs(Km).max()), np.finfo(float).tiny)
+    if float(np.abs(Km - Km.T).max()) > PSD_RTOL * scale:
+        raise InputError(f"`{name}` is not symmetric.")
+    lam, V = np.linalg.eigh(0.5 * (Km + Km.T) / n)
+    if lam[0] < -PSD_RTOL * scale * n:
+        raise InputError(f"`{name}` is not positive semidefinite (smallest eigenvalue {lam[0] * n:.3g}).")
+    lam, V = lam[::-1], V[:, ::-1]
+    r = _rank(lam)
+    if r > d:
+        raise InputError(f"`{name}` has rank {r} > d = {d}: it is not a Gram matrix of vectors in R^{d}.")
+    lam, V = lam[:r], V[:, :r]
+    factors = ((V * np.sqrt(lam)) * math.sqrt(n))[:, :, None]
+    return StabilityProblem(np.ascontiguousarray(factors), lam, None, int(d))
 
 
 
@@ -192,13 +326,28 @@ def sharpness(hessians: object) -> float:
 
 
 def non_uniformity(hessians: object) -> float:
-    """Wu–Ma–E non-uniformity s = λ_max(Σ)^{1/2}, Σ = mean(Hᵢ²) − H² (Wu, Ma & E, NeurIPS 2018, Sec. 3)."""
+    """Wu–Ma–E non-uniformity s = λ_max(Σ)^{1/2}, Σ = mean(Hᵢ²) − H² (Wu, Ma & E, NeurIPS 2018, Sec. 3).
+
+    Σ is formed on range(H) from the factors of the Hᵢ (:attr:`StabilityProblem.mean_squared_hessian`).
+    """
     P = _problem(hessians)
     if not P.rank:
         return 0.0
-    Hs = P.hessians()
-    Sigma = np.einsum("nab,nbc->ac", Hs, Hs) / P.n - np.diag(P.lam**2)
-    return float(math.sqrt(max(0.0, np.linalg.eigvalsh(0.5 * (Sigma + Sigma.T))[-1])))
+    Sigma = P.mean_squared_hessian - np.diag(P.lam**2)
+    return float(math.sqrt(max(0.0, _top_eigenvalue(Sigma))))
+
+
+def _top_eigenvalue(S: np.ndarray) -> float:
+    """λ_max of a symmetric matrix (only the top eigenvalue is computed)."""
+    r = S.shape[0]
+    return float(np.linalg.eigvalsh(S)[-1]) if r <= 64 else float(
+        _sla().eigh(S, eigvals_only=True, subset_by_index=[r - 1, r - 1])[0])
+
+
+def _sla() -> Any:
+    from scipy import linalg
+
+    return linalg
 
 
 
@@ -282,10 +431,9 @@ def wu_ma_e_sufficient_rate(P: StabilityProblem, p: float) -> float:
     """
     if P.rank == 0:
         return math.inf
-    Hs = P.hessians()
-    W = (1 - p) * np.diag(P.lam**2) + p * np.einsum("nab,nbc->ac", Hs, Hs) / P.n
+    W = (1 - p) * np.diag(P.lam**2) + p * P.mean_squared_hessian
     s = 1 / np.sqrt(P.lam)
-    return 2.0 / float(np.linalg.eigvalsh(s[:, None] * W * s[None, :])[-1])
+    return 2.0 / _top_eigenvalue(s[:, None] * W * s[None, :])
 
 
 
@@ -302,15 +450,13 @@ def wu_ma_e_nonuniformity_rate(P: StabilityProblem, p: float, factor: float = 1.
 
 def mulayoff_michaeli_eq15_rate(P: StabilityProblem, p: float) -> float:
     """η ≤ 2λ_max/(λ_max² + p·mean(v_maxᵀHᵢv_max − λ_max)²) (Mulayoff & Michaeli, Prop. 3, eq. 15); H ≠ 0."""
-    a, Hs = P.lam[0], P.hessians()
-    return float(2 * a / (a**2 + p * float(np.mean((Hs[:, 0, 0] - a) ** 2))))  # Hs[:, 0, 0] = v_maxᵀHᵢv_max
+    a = P.lam[0]
+    return float(2 * a / (a**2 + p * float(np.mean((P.top_direction_curvatures() - a) ** 2))))
 
 
 def mulayoff_michaeli_eq16_rate(P: StabilityProblem, p: float) -> float:
     """η ≤ 2 Tr H/((1−p)‖H‖_F² + p·mean‖Hᵢ‖_F²) (Mulayoff & Michaeli, Prop. 3, eq. 16); H ≠ 0."""
-    Hs = P.hessians()
-    fro = np.einsum("nab,nab->n", Hs, Hs)
-    return 2 * float(P.lam.sum()) / ((1 - p) * float(np.sum(P.lam**2)) + p * float(fro.mean()))
+    return 2 * float(P.lam.sum()) / ((1 - p) * float(np.sum(P.lam**2)) + p * float(P.hessian_sq_frobenius.mean()))
 
 
 def gradient_sq_norms(P: StabilityProblem) -> np.ndarray:

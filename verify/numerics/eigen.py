@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy import stats
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from theorycheck.core.errors import InputError
@@ -162,6 +161,8 @@ def hutchinson_trace(op: LinearOperator, samples: int = 100, seed: int = 0, conf
     for k in range(samples):
         v = rng.choice([-1.0, 1.0], size=p)
         vals[k] = v @ op.matvec(v)
+    from scipy import stats  # loaded here: scipy.stats costs ~1 s of start-up that η* never needs
+
     se = vals.std(ddof=1) / math.sqrt(samples)
     hw = float(stats.t.ppf(0.5 + confidence / 2, samples - 1) * se)
     return TraceEstimate(float(vals.mean()), hw, confidence, samples)

@@ -12,7 +12,10 @@ symbol :data:`theorycheck.maths.fields.H` set to ``h``. Backends:
     grows with the Taylor order, ~90 at 256 bits, and took minutes to
     compile for a two-variable trigonometric field; compact mode 0.25 s) at
     LLVM opt level 0 (:data:`HEYOKA_OPT_LEVEL`), with ``h`` as runtime
-    parameter ``par[0]``, and cached; a run only resets time, state and ``h``.
+    parameter ``par[0]``, and cached: in memory for the process, and on disk
+    (:mod:`theorycheck.numerics.cache`; heyoka serialises the compiled code, so a
+    later run or another worker loads it in milliseconds instead of compiling);
+    a run only resets time, state and ``h``.
 ``mpmath``
     ``mpmath.odefun`` (Taylor series, degree and step chosen by mpmath) at
     digits + guard decimal digits; slow, the portable reference.
@@ -39,6 +42,7 @@ from theorycheck.core.errors import DivergenceError, InputError
 from theorycheck.maths.fields import Field, H
 from theorycheck.maths.numbers import as_mpf, as_mpf_vector
 from theorycheck.maths.optimisers import DIVERGENCE_BOUND
+from theorycheck.numerics import cache
 
 BACKENDS: tuple[str, ...] = ("heyoka", "mpmath", "scipy")
 GUARD_DIGITS = 10  # working precision = digits + GUARD_DIGITS, so `digits` survive cancellation and step accumulation
@@ -145,17 +149,29 @@ class HeyokaIntegrator(FlowIntegrator):
         # mpmath's binary precision at the working digits, so an mpf input converts exactly
         self.bits = max(digits_to_bits(self.working_dps), mpmath.libmp.dps_to_prec(self.working_dps))
         t0 = time.perf_counter()
-        names = [str(v) for v in field.variables]
-        hvars = hy.make_vars(*names) if len(names) > 1 else [hy.make_vars(*names)]
-        sys = list(zip(hvars, field.heyoka(self.bits)))
-        zero = hy.real(0, self.bits)
         # heyoka rejects parameter values for a system without parameters
         self._has_h = any(getattr(c, "has", lambda *_: False)(H) for c in field.components)
+        self.cache_key = _cache_key(field, self.bits, hy.__version__)
+        self.cached = False
+        ta = _load_compiled(self.cache_key)
+        if ta is None:
+            ta = self._compile()
+            _store_compiled(self.cache_key, ta)
+        else:
+            self.cached = True
+        self._ta = ta
+        self.compile_s = time.perf_counter() - t0
+
+    def _compile(self) -> Any:
+        hy = self._hy
+        names = [str(v) for v in self.field.variables]
+        hvars = hy.make_vars(*names) if len(names) > 1 else [hy.make_vars(*names)]
+        sys = list(zip(hvars, self.field.heyoka(self.bits)))
+        zero = hy.real(0, self.bits)
         pars = [zero] if self._has_h else []
         # tol defaults to the epsilon of `bits`; the guard digits absorb the accumulation over steps
-        self._ta = hy.taylor_adaptive(sys, [zero] * field.dim, fp_type=hy.real, prec=self.bits, pars=pars,
-                                      compact_mode=True, opt_level=HEYOKA_OPT_LEVEL)
-        self.compile_s = time.perf_counter() - t0
+        return hy.taylor_adaptive(sys, [zero] * self.field.dim, fp_type=hy.real, prec=self.bits, pars=pars,
+                                  compact_mode=True, opt_level=HEYOKA_OPT_LEVEL)
 
     @property
     def taylor_order(self) -> int:
@@ -236,6 +252,58 @@ def _bounded(ta: Any) -> bool:
     return all(abs(float(x)) <= DIVERGENCE_BOUND for x in ta.state)
 
 
+#: Kind of the on-disk cache entries of compiled integrators (:mod:`theorycheck.numerics.cache`).
+CACHE_KIND = "heyoka-taylor"
+
+
+def _cache_key(field: Field, bits: int, heyoka_version: str) -> dict[str, Any]:
+    """Everything a compiled Taylor integrator depends on: the field's symbolic content, precision, options, versions.
+
+    The field enters as the SHA-256 of its pickled (variables, components): sympy pickles the whole
+    expression tree, so equal bytes mean equal fields, and pickling takes a millisecond where
+    printing a large modified field (``srepr``) takes a fraction of a second. Equal fields that
+    pickle differently only cost a compilation (a miss), never a wrong integrator.
+    """
+    import hashlib
+    import pickle
+    from importlib.metadata import PackageNotFoundError, version
+
+    import sympy as sp
+
+    try:
+        ours = version("theorycheck")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
+        ours = "unknown"
+    content = pickle.dumps((tuple(field.variables), tuple(field.components)), protocol=4)
+    return {"field": hashlib.sha256(content).hexdigest(), "dim": field.dim, "bits": int(bits), "compact_mode": True,
+            "opt_level": HEYOKA_OPT_LEVEL, "fp_type": "real", "heyoka": heyoka_version, "sympy": sp.__version__,
+            "theorycheck": ours}
+
+
+def _load_compiled(key: dict[str, Any]) -> Any:
+    """The cached integrator of ``key`` (unpickled: heyoka serialises the compiled code), or None."""
+    import pickle
+
+    payload = cache.load(CACHE_KIND, key)
+    if payload is None:
+        return None
+    try:
+        return pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - a checksummed entry that still does not load is rebuilt, never trusted
+        cache.STATS["rejected"] += 1
+        return None
+
+
+def _store_compiled(key: dict[str, Any], ta: Any) -> None:
+    import pickle
+
+    try:
+        payload = pickle.dumps(ta)
+    except Exception:  # noqa: BLE001 - an integrator that cannot be serialised is simply not kept
+        return
+    cache.store(CACHE_KIND, key, payload)
+
+
 _CLASSES: dict[str, type[FlowIntegrator]] = {c.backend: c for c in (HeyokaIntegrator, MpmathIntegrator, ScipyIntegrator)}
 _CACHE: dict[tuple[Any, ...], FlowIntegrator] = {}
 _CACHE_MAX = 64
@@ -275,7 +343,7 @@ def flow(field: Field, theta0: Sequence[Any], t: Any, *, h: Any = 0, backend: st
 
 
 __all__ = [
-    "BACKENDS", "FlowIntegrator", "GUARD_DIGITS", "HEYOKA_OPT_LEVEL", "HeyokaIntegrator", "MAX_DIGITS",
+    "BACKENDS", "CACHE_KIND", "FlowIntegrator", "GUARD_DIGITS", "HEYOKA_OPT_LEVEL", "HeyokaIntegrator", "MAX_DIGITS",
     "MAX_STEPS", "MpmathIntegrator", "SCIPY_ATOL", "SCIPY_DIGITS", "SCIPY_RTOL", "ScipyIntegrator",
     "digits_to_bits", "flow", "make_integrator", "validate_backend",
 ]

@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import linalg as sla
-from scipy.optimize import brentq
 
 from theorycheck.core.errors import InputError
 from theorycheck.maths.constants import KRONECKER_SUM_SCALE
@@ -94,6 +92,8 @@ def critical_rate_bisection(P: StabilityProblem, p: float, rtol: float = 1e-10) 
     hi = 2.0 / lam[0]
     if g(hi) <= 0:
         return hi
+    from scipy.optimize import brentq
+
     return float(brentq(g, 0.0, hi, xtol=rtol * hi * 1e-2, rtol=4 * np.finfo(float).eps, maxiter=200))
 
 
@@ -181,6 +181,8 @@ def dense_critical_rate(hessians: np.ndarray, p: float) -> float:
     I = np.eye(d)
     C = 0.5 * (np.kron(H, I) + np.kron(I, H))
     D = (1 - p) * np.kron(H, H) + p * sum(np.kron(Hi, Hi) for Hi in Hs) / n
+    from scipy import linalg as sla
+
     mu = sla.eigh(D, C, eigvals_only=True, subset_by_index=[d * d - 1, d * d - 1])[0]
     return 2.0 / float(mu)
 
@@ -226,6 +228,8 @@ def critical_rate_kth(P: StabilityProblem, batch: int, sampling: str, k: int = 4
 
     def f(eta: float) -> float:
         return (kth_moment_radius(P, eta, batch, sampling, k) - 1.0) / eta
+
+    from scipy.optimize import brentq
 
     etas = hi * np.arange(1, grid + 1) / grid
     prev = hi * 1e-6

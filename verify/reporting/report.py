@@ -34,7 +34,7 @@ from typing import Any
 from theorycheck.core.evidence import Case, Evidence, Figure, Verdict, failure_label
 from theorycheck.reporting.record import RunRecord, dumps
 
-__all__ = ["dumps", "render_markdown", "render_html", "render_figures", "write_run", "MAX_CASES", "FOLD_CASES", "RenderedFigure"]
+__all__ = ["FIGURE_CACHE_KIND", "dumps", "render_markdown", "render_html", "render_claim_figures", "render_figures", "write_run", "MAX_CASES", "FOLD_CASES", "RenderedFigure"]
 
 #: Cases shown per claim; the rest stay in results.json (non-PASS cases are shown first).
 MAX_CASES = 40
@@ -58,24 +58,64 @@ def _slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", s).strip("-") or "claim"
 
 
-def render_figures(record: RunRecord) -> dict[int, list[RenderedFigure]]:
-    """Render every plot of every claim once (claim index -> figures in order); tables are passed through."""
-    from theorycheck.reporting.figures import is_plot, render_png
+def render_figures(record: RunRecord,
+                   rendered: dict[int, list[RenderedFigure]] | None = None) -> dict[int, list[RenderedFigure]]:
+    """Render every plot of every claim once (claim index -> figures in order); tables are passed through.
 
+    ``rendered`` holds claims already drawn (by :func:`render_claim_figures`, e.g. while a run was
+    still computing the others); they are reused, not drawn again.
+    """
     out: dict[int, list[RenderedFigure]] = {}
     for ci, e in enumerate(record.claims):
-        rendered = []
-        for fi, f in enumerate(e.figures):
-            if not is_plot(f):
-                rendered.append(RenderedFigure(f))
-                continue
-            name = f"{ci:02d}-{_slug(e.claim_id)}-{fi}.png"
-            try:
-                rendered.append(RenderedFigure(f, name, render_png(f)))
-            except Exception as exc:  # noqa: BLE001 - one bad figure must not lose the report
-                rendered.append(RenderedFigure(f, error=f"{type(exc).__name__}: {exc}"))
-        out[ci] = rendered
+        done = (rendered or {}).get(ci)
+        out[ci] = done if done is not None and len(done) == len(e.figures) else render_claim_figures(ci, e)
     return out
+
+
+def render_claim_figures(ci: int, e: Evidence) -> list[RenderedFigure]:
+    """The figures of claim number ``ci`` of a run, rendered (PNG bytes, or why not)."""
+    from theorycheck.reporting.figures import is_plot, render_png
+
+    rendered = []
+    for fi, f in enumerate(e.figures):
+        if not is_plot(f):
+            rendered.append(RenderedFigure(f))
+            continue
+        name = f"{ci:02d}-{_slug(e.claim_id)}-{fi}.png"
+        try:
+            rendered.append(RenderedFigure(f, name, _png(f, render_png)))
+        except Exception as exc:  # noqa: BLE001 - one bad figure must not lose the report
+            rendered.append(RenderedFigure(f, error=f"{type(exc).__name__}: {exc}"))
+    return rendered
+
+
+#: Kind of the on-disk cache entries of rendered figures (:mod:`theorycheck.numerics.cache`).
+FIGURE_CACHE_KIND = "figure-png"
+
+
+def _png(f: Figure, render: Any) -> bytes:
+    """``render(f)``, or the PNG drawn earlier for the same figure data, renderer code and matplotlib version.
+
+    A PNG is a pure function of those (the renderer writes no date), so an unchanged claim's figures
+    are read back instead of drawn again (about 0.2 s of CPU each).
+    """
+    import hashlib
+    from dataclasses import asdict
+
+    import matplotlib
+
+    from theorycheck.core.evidence import jsonable
+    from theorycheck.numerics import cache
+    from theorycheck.reporting import figures
+
+    source = Path(figures.__file__).read_bytes()
+    key = {"figure": hashlib.sha256(json.dumps(jsonable(asdict(f)), sort_keys=True, default=str).encode()).hexdigest(),
+           "renderer": hashlib.sha256(source).hexdigest(), "matplotlib": matplotlib.__version__}
+    png = cache.load(FIGURE_CACHE_KIND, key)
+    if png is None or not png.startswith(b"\x89PNG"):
+        png = render(f)
+        cache.store(FIGURE_CACHE_KIND, key, png)
+    return png
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -300,8 +340,12 @@ def _html_table(f: Figure) -> str:
 
 
 # ----------------------------------------------------------------------------- writing
-def write_run(record: RunRecord, out_dir: str | os.PathLike[str], html: bool = True) -> Path:
-    """Write results.json, report.md, figures/ and (``html``) index.html into ``out_dir`` atomically."""
+def write_run(record: RunRecord, out_dir: str | os.PathLike[str], html: bool = True,
+              rendered: dict[int, list[RenderedFigure]] | None = None) -> Path:
+    """Write results.json, report.md, figures/ and (``html``) index.html into ``out_dir`` atomically.
+
+    ``rendered``: figures already drawn, by claim index (see :func:`render_figures`).
+    """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         from theorycheck.core.errors import InputError
@@ -312,7 +356,7 @@ def write_run(record: RunRecord, out_dir: str | os.PathLike[str], html: bool = T
     try:
         _chmod_like_mkdir(tmp)
         (tmp / "results.json").write_text(dumps(record), encoding="utf-8")
-        figs = render_figures(record)
+        figs = render_figures(record, rendered)
         pngs = [rf for rfs in figs.values() for rf in rfs if rf.png is not None]
         if pngs:
             (tmp / "figures").mkdir()

@@ -24,6 +24,7 @@ worker, so CI logs stay clean; Dask's own logging is silenced to errors.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 from abc import ABC, abstractmethod
@@ -40,6 +41,8 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 EXECUTORS = ("serial", "process", "dask")
+#: ``--executor auto`` (the default of ``theorycheck run``): a process pool where it pays, else serial.
+AUTO = "auto"
 
 _IN_WORKER = False  # set in process-pool workers by the initializer
 _CURRENT: "Executor | None" = None  # the executor a run opened, reused by parallel_map in the main process
@@ -108,8 +111,13 @@ class Executor(ABC):
     @abstractmethod
     def map_outcomes(self, fn: Callable[[_T], _R], items: Sequence[_T], *, desc: str = "",
                      progress: bool | None = None,
-                     on_result: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
-        """Run ``fn`` on every item; an exception in one item becomes its Outcome, not the caller's."""
+                     on_result: Callable[[int, Outcome], None] | None = None,
+                     costs: Sequence[float | None] | None = None) -> list[Outcome]:
+        """Run ``fn`` on every item; an exception in one item becomes its Outcome, not the caller's.
+
+        ``costs`` (expected seconds per item, None where unknown) only changes the order in which a
+        parallel executor starts the items (:func:`submission_order`); results stay in input order.
+        """
 
     def map(self, fn: Callable[[_T], _R], items: Sequence[_T], *, desc: str = "", progress: bool | None = None) -> list[_R]:
         """Results of ``fn`` in input order; re-raises the first item's exception."""
@@ -141,7 +149,8 @@ class SerialExecutor(Executor):
 
     name = "serial"
 
-    def map_outcomes(self, fn, items, *, desc="", progress=None, on_result=None):  # type: ignore[override]
+    def map_outcomes(self, fn, items, *, desc="", progress=None, on_result=None,  # type: ignore[override]
+                     costs=None):
         outs = []
         with _bar(len(items), desc, progress) as bar:
             for i, item in enumerate(items):
@@ -156,9 +165,17 @@ class SerialExecutor(Executor):
         return outs
 
 
+#: BLAS/OpenMP thread pools of a pool worker: one thread each, since the pool already fills every core
+#: (several threads per worker on a busy machine spin and cost several times the CPU of one).
+WORKER_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def _mark_worker() -> None:
     global _IN_WORKER
     _IN_WORKER = True
+    # spawned workers run this before they import numpy, so the BLAS reads it when it loads
+    for k, v in WORKER_THREAD_ENV.items():
+        os.environ.setdefault(k, v)
 
 
 class ProcessExecutor(Executor):
@@ -169,12 +186,15 @@ class ProcessExecutor(Executor):
     def __init__(self, max_workers: int | None = None) -> None:
         import multiprocessing
 
-        self.max_workers = max_workers or os.cpu_count() or 1
+        self.max_workers = max_workers or _usable_cpus()
         self._pool = ProcessPoolExecutor(max_workers=self.max_workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_mark_worker)
 
-    def map_outcomes(self, fn, items, *, desc="", progress=None, on_result=None):  # type: ignore[override]
-        futures: dict[Future[Any], int] = {self._pool.submit(_apply, _pack(fn, item)): i for i, item in enumerate(items)}
+    def map_outcomes(self, fn, items, *, desc="", progress=None, on_result=None,  # type: ignore[override]
+                     costs=None):
+        # longest expected first (LPT scheduling): the pool's tail is then made of short items
+        futures: dict[Future[Any], int] = {self._pool.submit(_apply, _pack(fn, items[i])): i
+                                           for i in submission_order(len(items), costs)}
         return _collect(futures, as_completed(futures), len(items), desc, progress, on_result)
 
     def close(self) -> None:
@@ -206,11 +226,13 @@ class DaskExecutor(Executor):
             reason = " ".join(str(exc).split())[:200]
             raise InputError(f"`--scheduler` {address!r}: cannot connect to a Dask scheduler ({reason}).") from None
 
-    def map_outcomes(self, fn, items, *, desc="", progress=None, on_result=None):  # type: ignore[override]
+    def map_outcomes(self, fn, items, *, desc="", progress=None, on_result=None,  # type: ignore[override]
+                     costs=None):
         from distributed import as_completed as dask_completed
 
-        futs = self._client.map(_apply, [_pack(fn, item) for item in items], pure=False)
-        index = {f.key: i for i, f in enumerate(futs)}
+        order = submission_order(len(items), costs)
+        futs = self._client.map(_apply, [_pack(fn, items[i]) for i in order], pure=False)
+        index = {f.key: i for i, f in zip(order, futs)}
         outs: list[Outcome | None] = [None] * len(items)
         with _bar(len(items), desc, progress) as bar:
             for f in dask_completed(futs):
@@ -258,6 +280,35 @@ def _collect(futures: dict[Future[Any], int], done: Iterable[Future[Any]], n: in
     return outs  # type: ignore[return-value]
 
 
+def submission_order(n: int, costs: Sequence[float | None] | None) -> list[int]:
+    """Indices 0..n−1, longest expected cost first (unknown costs first of all, in input order).
+
+    Starting the longest items first is the LPT rule (Graham 1969): its makespan is within 4/3 of
+    the optimum, where input order can leave one long item running alone at the end.
+    """
+    if not costs:
+        return list(range(n))
+    key = [math.inf if c is None else float(c) for c in costs]
+    return sorted(range(n), key=lambda i: (-key[i], i))
+
+
+def default_executor(n_items: int, cpus: int | None = None) -> str:
+    """What ``--executor auto`` means: ``process`` for more than one item on more than one core, else ``serial``.
+
+    A pool pays its start-up (each worker imports the libraries once, about 2 s of CPU) only when
+    at least two claims can run at once.
+    """
+    cpus = _usable_cpus() if cpus is None else cpus
+    return "process" if n_items > 1 and cpus > 1 else "serial"
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 def get_executor(name: str, scheduler: str | None = None, max_workers: int | None = None) -> Executor:
     """The executor called ``name`` (one of :data:`EXECUTORS`); ``scheduler`` only with ``dask``."""
     if name not in EXECUTORS:
@@ -297,6 +348,7 @@ def parallel_map(fn: Callable[[_T], _R], items: Iterable[_T], ctx: "RunContext",
 
 
 __all__ = [
-    "DaskExecutor", "EXECUTORS", "Executor", "Outcome", "ProcessExecutor", "SerialExecutor",
-    "get_executor", "parallel_map",
+    "AUTO", "DaskExecutor", "EXECUTORS", "Executor", "Outcome", "ProcessExecutor", "SerialExecutor",
+    "WORKER_THREAD_ENV",
+    "default_executor", "get_executor", "parallel_map", "submission_order",
 ]

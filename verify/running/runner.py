@@ -21,6 +21,7 @@ from theorycheck.core.evidence import Evidence, Verdict
 from theorycheck.properties.runner import reproducible_hypothesis
 from theorycheck.reporting.environment import describe
 from theorycheck.reporting.record import RunRecord
+from theorycheck.running.costs import expected_costs, record_costs
 from theorycheck.running.executors import Executor, Outcome, get_executor
 
 
@@ -92,7 +93,9 @@ def run_claims(
     """Run ``claims`` on ``executor`` (default: the one ``ctx`` names) and collect their evidence in order.
 
     The progress bar is drawn only when stderr is a terminal (``progress=None``)
-    or when asked; ``on_done`` sees each claim's evidence as it finishes.
+    or when asked; ``on_done`` sees each claim's evidence as it finishes. A parallel
+    executor starts the claims that took longest last time first
+    (:mod:`theorycheck.running.costs`); the record keeps the input order.
     """
     claims = list(claims)
 
@@ -100,12 +103,16 @@ def run_claims(
         if on_done:
             on_done(_evidence(claims[i], o))
 
+    costs = expected_costs([c.id for c in claims], ctx.quick)
     if executor is None:
         with get_executor(ctx.executor, ctx.scheduler) as ex:
-            outcomes = ex.map_outcomes(_RunOne(ctx), claims, desc="claims", progress=progress, on_result=done)
+            outcomes = ex.map_outcomes(_RunOne(ctx), claims, desc="claims", progress=progress, on_result=done,
+                                       costs=costs)
     else:
-        outcomes = executor.map_outcomes(_RunOne(ctx), claims, desc="claims", progress=progress, on_result=done)
+        outcomes = executor.map_outcomes(_RunOne(ctx), claims, desc="claims", progress=progress, on_result=done,
+                                         costs=costs)
     results = [_evidence(c, o) for c, o in zip(claims, outcomes)]
+    record_costs(results, ctx.quick)
     settings = {"quick": ctx.quick, "seed": ctx.seed, "executor": ctx.executor}
     env = describe()
     env["precision"] = precision()

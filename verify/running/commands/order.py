@@ -63,6 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expected-order", default=None, metavar="P",
                    help="override the theoretical order (default: K+2 local, K+1 global for modified:K; flow K=0, igr K=1)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--no-cache", action="store_true", help="compile the integrator afresh (no on-disk cache)")
 
 
 # --- validation (each returns the cleaned value or raises InputError naming the argument) ----------
@@ -302,6 +303,10 @@ def table(study: Any, info: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "no_cache", False):
+        from theorycheck.numerics import cache
+
+        cache.set_enabled(False)
     study, info = measure(args)
     if args.json:
         print(json.dumps(to_json(study, info)))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from theorycheck import claims
 from theorycheck.claims import RunContext
-from theorycheck.running.executors import EXECUTORS
+from theorycheck.running.executors import AUTO, EXECUTORS, default_executor
 
 NAME = "run"
 HELP = "Run all registered claims (or some) and write DIR/results.json, DIR/report.md and DIR/index.html."
@@ -18,27 +19,45 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="reports/latest", metavar="DIR", help="output directory (default: reports/latest)")
     p.add_argument("--seed", type=int, default=RunContext.seed, help="master seed for sampled instances")
     p.add_argument("--claim", action="append", metavar="ID", help="run only this claim (repeatable)")
-    p.add_argument("--executor", choices=EXECUTORS, default="serial",
-                   help="where claims (and their inner sweeps) run: serial, a process pool, or Dask (default serial)")
+    p.add_argument("--executor", choices=(AUTO, *EXECUTORS), default=AUTO,
+                   help="where claims (and their inner sweeps) run: serial, a process pool, or Dask (default auto: "
+                        "a process pool when more than one claim and more than one core, else serial)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address (e.g. tcp://host:8786); default: a LocalCluster on this machine")
     p.add_argument("--html", action=argparse.BooleanOptionalAction, default=True,
                    help="also write the self-contained DIR/index.html (default on)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary table")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the on-disk cache of compiled integrators and claim timings")
 
 
 def run(args: argparse.Namespace) -> int:
-    from theorycheck.reporting.report import write_run
+    from theorycheck.reporting.report import render_claim_figures, write_run
     from theorycheck.running.runner import run_claims
 
+    if args.no_cache:
+        from theorycheck.numerics import cache
+
+        cache.set_enabled(False)  # through the environment, so the workers see it too
     selected = [claims.get(cid) for cid in args.claim] if args.claim else claims.all_claims()
-    ctx = RunContext(quick=args.quick, seed=args.seed, executor=args.executor, scheduler=args.scheduler)
-    if args.scheduler and args.executor != "dask":
+    executor = args.executor
+    if executor == AUTO:
+        executor = "dask" if args.scheduler else default_executor(len(selected))
+    ctx = RunContext(quick=args.quick, seed=args.seed, executor=executor, scheduler=args.scheduler)
+    if args.scheduler and executor != "dask":
         from theorycheck.core.errors import InputError
 
         raise InputError(f"`--scheduler` needs `--executor dask`; got `--executor {args.executor}`.")
-    record = run_claims(selected, ctx, progress=None if not args.quiet else False)
-    out = write_run(record, args.out, html=args.html)
+    rendered: dict[int, Any] = {}
+
+    def draw(ev: Any) -> None:
+        # while the workers compute the other claims, this process draws the finished one's figures
+        i = next((i for i, c in enumerate(selected) if c.id == ev.claim_id and i not in rendered), None)
+        if i is not None:
+            rendered[i] = render_claim_figures(i, ev)
+
+    record = run_claims(selected, ctx, progress=None if not args.quiet else False, on_done=draw)
+    out = write_run(record, args.out, html=args.html, rendered=rendered)
     if not args.quiet:
         width = max((len(e.claim_id) for e in record.claims), default=5)
         print(f"{'claim':<{width}}  {'verdict':<12}  key number")
