@@ -421,6 +421,7 @@ SGD_RUNS = Sizes(quick=[(s, lr, B) for s in range(2) for lr, B in ((0.3, 4), (0.
 @dataclass(frozen=True, kw_only=True)
 class SgdLinearStability(PropertyClaim):
     id = "nets.sgd-linear-stability"
+    expect = "finding"
     title = "SGD converges only to minima that are linearly stable in mean square for its (η, B)"
     source = (f"{MA_YING}, Thm. 1 + Cor. 3 (as restated by {MULAYOFF_MICHAELI}, Thm. 2); closed form "
               "η* = 2/λ_max(C⁺D): Mulayoff & Michaeli Thm. 3; necessary bounds: their Prop. 3")

@@ -7,5 +7,6 @@ The submodules load on first use (``theorycheck.numerics.eigen`` …), so that i
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
-    "attack", "eigen", "experiments", "integrate", "ladders", "order", "stability", "statistics", "training",
+    "attack", "callable_order", "eigen", "experiments", "integrate", "ladders", "models", "order", "stability",
+    "statistics", "training",
 ])
