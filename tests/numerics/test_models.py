@@ -11,6 +11,9 @@ from theorycheck.numerics import models as M
 
 D, WIDTH, N = 3, 5, 7
 
+# torch.func warns about its own use of torch.jit.script: not ours to fix
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
 
 def _f(lib):
     """The two-layer net f(θ, x) = aᵀ tanh(Wx + b) written in one library (θ = (W row-major, b, a))."""

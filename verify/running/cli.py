@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "theorycheck.running.commands.stability",
     "theorycheck.running.commands.flatness",
     "theorycheck.running.commands.modified",
+    "theorycheck.running.commands.table",
 ]
 
 
