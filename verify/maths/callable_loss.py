@@ -52,7 +52,7 @@ def callable_loss(fn: Callable[[Any], Any], backend: str = "autograd", name: str
     """
     if not callable(fn):
         raise InputError(f"a loss must be a function of the parameter vector, got {type(fn).__name__}.")
-    label = name or getattr(fn, "__name__", "callable")
+    label = str(name or getattr(fn, "__name__", "callable"))
     if backend == "autograd":
         import autograd.numpy as anp
         from autograd import grad

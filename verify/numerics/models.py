@@ -56,12 +56,12 @@ class FirstLayer:
         return np.asarray(theta, dtype=float)[self.indices()].reshape(self.shape)
 
 
-def _data(theta: Any, X: Any, y: Any | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _data(theta: Any, X: Any, y: Any | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     th = np.asarray(theta, dtype=float).ravel()
     Xa = np.asarray(X, dtype=float)
     if Xa.ndim != 2 or not np.all(np.isfinite(Xa)):
         raise InputError(f"inputs must be a finite (n, d) array, got shape {Xa.shape}.")
-    ya = None
+    ya = np.zeros(0)  # no targets given (the measurements that need none)
     if y is not None:
         ya = np.asarray(y, dtype=float).ravel()
         if ya.shape != (Xa.shape[0],) or not np.all(np.isfinite(ya)):

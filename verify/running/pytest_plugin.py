@@ -263,6 +263,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # tryfirst: the items exist before -k / -m deselect
     items.extend(ClaimItem.from_parent(session, name=f"theory::{c.id}", nodeid=f"theory::{c.id}", claim=c)
                  for c in chosen)
+    # the items are not collected from a file, so the terminal's "collected N items" has not counted them
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and isinstance(getattr(reporter, "_numcollected", None), int):
+        reporter._numcollected += len(chosen)
 
 
 def _collected_or_registry(config: pytest.Config) -> "list[Claim]":
