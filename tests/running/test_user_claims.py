@@ -126,6 +126,8 @@ def test_missing_module_and_file_and_bad_pyproject(tmp_path, capsys):
     assert "no module named 'no_such_pkg_xyz'" in capsys.readouterr().err
     assert main(["list", "--claims", "gone.py"]) == 2
     assert "claims file 'gone.py' does not exist" in capsys.readouterr().err
+    assert main(["list", "--claims", str(tmp_path) + "/"]) == 2
+    assert "is a directory, not a .py file" in capsys.readouterr().err
     (tmp_path / "pyproject.toml").write_text("[tool.theorycheck]\nclaims = 3\n")
     assert main(["list"]) == 2
     assert "must be a list" in capsys.readouterr().err

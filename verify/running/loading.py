@@ -114,7 +114,8 @@ def import_claims(spec: str, base: Path | None = None) -> list[Claim]:
         if not path.is_absolute() and base is not None:
             path = base / path
         if not path.is_file():
-            raise InputError(f"claims file {spec!r} does not exist.")
+            what = "is a directory, not a .py file" if path.is_dir() else "does not exist"
+            raise InputError(f"claims file {spec!r} {what}.")
         name = _import_file(path)
     else:
         name = _import_module(spec)
