@@ -1,12 +1,12 @@
-"""As a user: a throw-away package with its own claim module and entry point, installed with pip (into a temporary
-target directory, so nothing is left in the environment), seen by list, run, the report, baseline, compare and
-pytest; a mutant of its claim breaks run, pytest and compare."""
+"""As a user: a throw-away package with its own claim module and entry point, installed into a temporary directory
+on the path (the layout pip gives it: the package beside its ``.dist-info`` with ``entry_points.txt``, so nothing is
+left in the environment and no build tools are needed), seen by list, run, the report, baseline, compare and pytest;
+a mutant of its claim breaks run, pytest and compare."""
 
 import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
 from _user_claims import claim_source
@@ -21,28 +21,15 @@ def _sh(args, cwd, env, ok=(0,)):
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     root = tmp_path_factory.mktemp("user")
-    src = root / "src"
-    (src / "tcbounds").mkdir(parents=True)
-    (src / "tcbounds" / "__init__.py").write_text("")
-    (src / "tcbounds" / "claims.py").write_text(claim_source())
-    (src / "pyproject.toml").write_text(textwrap.dedent('''
-        [build-system]
-        requires = ["setuptools>=68"]
-        build-backend = "setuptools.build_meta"
-
-        [project]
-        name = "tcbounds"
-        version = "0.1"
-
-        [project.entry-points."theorycheck.claims"]
-        tcbounds = "tcbounds.claims"
-
-        [tool.setuptools]
-        packages = ["tcbounds"]
-    '''))
     site = root / "site"
-    _sh([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site),
-         str(src)], root, dict(os.environ))
+    (site / "tcbounds").mkdir(parents=True)
+    (site / "tcbounds" / "__init__.py").write_text("")
+    (site / "tcbounds" / "claims.py").write_text(claim_source())
+    info = site / "tcbounds-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tcbounds\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text('[theorycheck.claims]\ntcbounds = tcbounds.claims\n')
+    (info / "RECORD").write_text("")
     work = root / "work"
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
