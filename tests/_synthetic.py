@@ -168,4 +168,5 @@ class ToyFail(ToyPass):
 
     id = "toy-fail"
     title = "One equals two"
+    expect = "finding"
     value: float = 2.0

@@ -30,7 +30,7 @@ __version__ = "0.2.0"
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["claims", "core", "maths", "numerics", "properties", "reporting", "running"],
+    submodules=["claims", "core", "maths", "numerics", "properties", "reporting", "running", "testing"],
     submod_attrs={
         "claims": ["Claim", "RunContext", "all_claims", "get", "register"],
         "core.evidence": ["Case", "Evidence", "Figure", "Series", "Verdict"],

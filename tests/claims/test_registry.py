@@ -64,10 +64,11 @@ def test_duplicate_registration_is_refused():
 
     claims.register(A)
     try:
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError, match="two claims have the id"):
             claims.register(B)
+        assert A.id == B.id != "test-dup" and A.id.endswith(".test-dup")  # namespaced by the defining module
     finally:
-        registry._REGISTRY.pop("test-dup", None)
+        registry._REGISTRY.pop(A.id, None)
 
 
 def test_claims_are_frozen_declarations_whose_mutants_are_field_changes():

@@ -407,6 +407,7 @@ class QuadraticExactModifiedField(QuadraticPropertyClaim):
 class GradientFieldTerms(QuadraticPropertyClaim):
     id = "gradient-field-terms"
     statement_kind = "extrapolation"
+    expect = "finding"
     title = "Every term of GD's modified field is a gradient field (a modified loss to all orders)"
     source = (f"Extrapolation of {BARRETT_DHERIN}, Thm 3.1, which writes only the h¹ term as a loss, −¼∇‖∇L‖²; "
               f"tested here for the h² … h⁴ terms ({HLW})")

@@ -153,6 +153,20 @@ class Claim(ABC):
     keys: ClassVar[tuple[Key, ...]] = ()
     #: The one-line summary, formatted with the key numbers, ``verdict``, ``examples`` and ``cases``.
     summary: ClassVar[str] = "{verdict} on {cases} cases"
+    #: What is expected of the claim: ``"pass"`` (a FAIL or an ERROR breaks the run and the test) or
+    #: ``"finding"`` (a published claim the numbers contradict: FAIL is expected, shown as XFAIL; a PASS or an
+    #: ERROR breaks the run). INCONCLUSIVE breaks neither.
+    expect: ClassVar[str] = "pass"
+
+    def broken_expectation(self, verdict: Verdict) -> str:
+        """Why ``verdict`` breaks :attr:`expect` (empty when it does not)."""
+        if verdict is Verdict.ERROR:
+            return "the check raised"
+        if self.expect == "pass" and verdict is Verdict.FAIL:
+            return "expected to PASS, FAILed"
+        if self.expect == "finding" and verdict is Verdict.PASS:
+            return "a known finding (expected FAIL) PASSed: the finding no longer reproduces"
+        return ""
 
     def run(self, ctx: RunContext | None = None) -> Evidence:
         """Run the check and return its evidence, with metadata, settings and timing filled in."""

@@ -426,6 +426,7 @@ SGD_RUNS = Sizes(quick=[(s, lr, B) for s in range(2) for lr, B in ((0.3, 4), (0.
 class SgdLinearStability(PropertyClaim):
     id = "nets.sgd-linear-stability"
     statement_kind = "heuristic"
+    expect = "finding"
     title = "SGD tends to select minima that are linearly stable in mean square for its (η, B) (selection heuristic)"
     source = (f"{MA_YING}: Thm. 1 + Cor. 3 concern the second moment of the linearised SGD dynamics (as restated by "
               f"{MULAYOFF_MICHAELI}, Thm. 2); that SGD \"tends to\" select such minima is their informal reading, "

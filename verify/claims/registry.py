@@ -1,18 +1,28 @@
-"""The claim registry: every built-in claim by id, loaded on first use.
+"""The claim registry: every claim by id, the built-in ones loaded on first use.
 
-Claims are registered with :func:`register` in the area modules of
+Built-in claims are registered with :func:`register` in the area modules of
 :data:`AREA_MODULES` (one module per body of theory). The area modules are
 imported only when the registry is first asked for a claim, so that
 ``import theorycheck`` and ``theorycheck --help`` stay cheap.
+
+A user's claims are registered with the same decorator in the user's own
+module. Their ids are *namespaced*: a claim ``id = "my-bound"`` defined in
+module ``mybounds.claims`` (or a file ``mybounds.py``) is registered as
+``"mybounds.my-bound"`` (the top-level package, then the id), so two packages
+cannot collide; two claims under one id are refused with
+:class:`~theorycheck.core.errors.ClaimCollisionError` naming both modules.
+How user modules are found (entry points, ``--claims``, ``pyproject.toml``)
+is :mod:`theorycheck.running.loading`.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from theorycheck.core.errors import UnknownClaimError
+from theorycheck.core.errors import ClaimCollisionError, UnknownClaimError
 
 if TYPE_CHECKING:
     from theorycheck.claims.base import Claim
@@ -49,12 +59,58 @@ _REGISTRY: dict[str, "Claim"] = {}
 _loaded = False
 
 
+#: The package whose modules hold the built-in claims.
+BUILTIN_PACKAGE = "theorycheck"
+
+#: What a claim can declare is expected of it (:attr:`theorycheck.claims.base.Claim.expect`).
+EXPECTATIONS = ("pass", "finding")
+
+
+def namespace_of(module: str) -> str:
+    """The namespace of the claims defined in ``module``: its top-level package ("" for built-ins)."""
+    top = module.split(".", 1)[0]
+    return "" if top in (BUILTIN_PACKAGE, "__main__") else top
+
+
+def is_builtin(claim: "Claim") -> bool:
+    """True for the claims theorycheck ships (defined under ``theorycheck.``)."""
+    return namespace_of(type(claim).__module__) == ""
+
+
+def area_of(claim: "Claim") -> str:
+    """The claim's area: its module's name for a built-in (``stability``, ``nets``, ...), its namespace otherwise."""
+    module = type(claim).__module__
+    return module.rsplit(".", 1)[-1] if is_builtin(claim) else namespace_of(module)
+
+
 def register(cls: _ClaimT) -> _ClaimT:
-    """Class decorator: register the default instance of a claim under its id."""
-    if cls.id in _REGISTRY and type(_REGISTRY[cls.id]) is not cls:
-        raise RuntimeError(f"duplicate claim id {cls.id!r}")
+    """Class decorator: register the default instance of a claim under its (namespaced) id.
+
+    A claim defined outside theorycheck gets its top-level package as a prefix
+    of its id (module docstring). Raises
+    :class:`~theorycheck.core.errors.ClaimCollisionError` when another claim
+    class holds the id, and :class:`~theorycheck.core.errors.InputError` for an
+    ``expect`` other than ``"pass"`` or ``"finding"``.
+    """
+    from theorycheck.core.errors import InputError
+
+    ns = namespace_of(cls.__module__)
+    if ns and not cls.id.startswith(ns + "."):
+        cls.id = f"{ns}.{cls.id}"
+    if getattr(cls, "expect", "pass") not in EXPECTATIONS:
+        raise InputError(f"claim {cls.id!r} ({cls.__module__}): `expect` must be one of {', '.join(EXPECTATIONS)}, "
+                         f"got {cls.expect!r}.")
+    old = _REGISTRY.get(cls.id)
+    if old is not None and type(old) is not cls and _qualname(type(old)) != _qualname(cls):
+        raise ClaimCollisionError(f"two claims have the id {cls.id!r}: {_qualname(type(old))} and {_qualname(cls)}; "
+                                  f"rename one (ids are namespaced by top-level package).")
     _REGISTRY[cls.id] = cls()
     return cls
+
+
+def _qualname(cls: type) -> str:
+    where = getattr(sys.modules.get(cls.__module__), "__file__", None) or cls.__module__
+    return f"{cls.__module__}.{cls.__qualname__} ({where})"
 
 
 def _load() -> None:
@@ -66,9 +122,25 @@ def _load() -> None:
 
 
 def all_claims() -> list["Claim"]:
-    """Every registered claim, in registration order."""
+    """Every registered claim (built-in ones first, then user claims already loaded), in registration order."""
     _load()
     return list(_REGISTRY.values())
+
+
+def builtin_claims() -> list["Claim"]:
+    """The claims theorycheck ships, in report order."""
+    return [c for c in all_claims() if is_builtin(c)]
+
+
+def user_claims() -> list["Claim"]:
+    """The user claims registered so far (without importing the built-in areas)."""
+    return [c for c in _REGISTRY.values() if not is_builtin(c)]
+
+
+def unregister(claim_ids: "list[str] | tuple[str, ...]") -> None:
+    """Drop these ids from the registry (a user module reloaded, a test cleaning up); unknown ids are ignored."""
+    for cid in claim_ids:
+        _REGISTRY.pop(cid, None)
 
 
 def get(claim_id: str) -> "Claim":
@@ -84,4 +156,7 @@ def get(claim_id: str) -> "Claim":
         raise UnknownClaimError(f"unknown claim id {claim_id!r}.{hint}") from None
 
 
-__all__ = ["AREA_MODULES", "RunContext", "all_claims", "get", "register"]
+__all__ = [
+    "AREA_MODULES", "BUILTIN_PACKAGE", "EXPECTATIONS", "RunContext", "all_claims", "area_of", "builtin_claims", "get",
+    "is_builtin", "namespace_of", "register", "unregister", "user_claims",
+]

@@ -352,6 +352,7 @@ WME_COUNTEREXAMPLE = ((-0.061623, -0.748871), (0.670839, -0.329571), (1.039389, 
 class WuMaENecessary(ConditionClaim):
     id = "stability.wu-ma-e-necessary"
     statement_kind = "theorem"
+    expect = "finding"
     title = ("Wu–Ma–E: stability needs 0 ≤ a ≤ 2/η and 0 ≤ s ≤ (1/η)·√(1/p) (√B/η with, √(B(n−1)/(n−B))/η "
              "without)")
     source = WU_MA_E

@@ -32,6 +32,10 @@ class UnknownClaimError(TheorycheckError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class ClaimCollisionError(TheorycheckError, RuntimeError):
+    """Two claims registered under one id."""
+
+
 class MalformedFileError(TheorycheckError):
     """A results/baseline/input file that cannot be read as what it claims to be."""
 
@@ -47,6 +51,6 @@ def require_finite(name: str, value: float) -> float:
 
 
 __all__ = [
-    "DivergenceError", "InputError", "MalformedFileError", "PrecisionError", "TheorycheckError",
+    "ClaimCollisionError", "DivergenceError", "InputError", "MalformedFileError", "PrecisionError", "TheorycheckError",
     "UnknownClaimError", "require_finite",
 ]

@@ -235,6 +235,7 @@ class Evidence:
     printed into the run's output.
     ``statement_kind`` is one of :data:`STATEMENT_KINDS` (empty in records
     written before schema version 3).
+    ``traceback`` keeps the full traceback of an ERROR (``reason`` holds its last line).
     ``settings`` records what the numbers were computed with; by convention
     ``backend`` ("mpmath", "heyoka", "scipy"), ``digits`` (decimal digits
     of working precision), ``quick`` and ``seed``.
@@ -257,6 +258,7 @@ class Evidence:
     elapsed_s: float = 0.0
     key_tolerance: dict[str, dict[str, float]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    traceback: str = ""
 
     @classmethod
     def from_cases(cls, claim_id: str, cases: list[Case], summary: str, **kw: Any) -> "Evidence":

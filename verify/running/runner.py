@@ -58,6 +58,7 @@ def run_one(claim: Claim, ctx: RunContext) -> Evidence:
         except Exception as exc:  # noqa: BLE001 - recorded, not swallowed
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
             ev = error_evidence(claim, tb, f"check raised {type(exc).__name__}")
+            ev.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     seen: list[str] = []
     for w in caught:
         msg = f"{w.category.__name__}: {w.message} ({Path(w.filename).name}:{w.lineno})"

@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from theorycheck import claims
 from theorycheck.claims import RunContext
 from theorycheck.core.errors import MalformedFileError
 from theorycheck.core.evidence import Verdict
 from theorycheck.reporting.compare import compare
 from theorycheck.reporting.record import load_run, save_run
 from theorycheck.running.executors import EXECUTORS
+from theorycheck.running.loading import add_selection_arguments, selected_from_args
 
 NAME = "baseline"
 HELP = "Make reports/baseline.json from the quick suite (or --from RESULTS.json), showing what changed."
@@ -33,6 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=EXECUTORS, default="serial", help="where to run the quick suite")
     p.add_argument("--allow-error", action="store_true", help="write the baseline even if some claims are ERROR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_selection_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         record = load_run(args.source, "results file")
     else:
         ctx = RunContext(quick=True, executor=args.executor)
-        record = run_claims(claims.all_claims(), ctx, progress=False if args.quiet else None)
+        record = run_claims(selected_from_args(args), ctx, progress=False if args.quiet else None)
     errors = [e.claim_id for e in record.claims if e.verdict is Verdict.ERROR]
     if errors and not args.allow_error:
         print(f"not writing a baseline: {len(errors)} claim(s) are ERROR ({', '.join(errors)}); fix them or pass "

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from theorycheck import claims
+from theorycheck.claims import registry
+from theorycheck.running.loading import add_selection_arguments, selected_from_args
 
 NAME = "list"
 HELP = "List the registered claims."
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tag", help="only claims carrying this tag")
+    add_selection_arguments(p, ids=False)
 
 
 def run(args: argparse.Namespace) -> int:
-    for c in claims.all_claims():
-        if args.tag and args.tag not in c.tags:
-            continue
-        print(f"{c.id:<40} {c.statement_kind:<13} {c.title}  [{c.source}]")
+    for c in selected_from_args(args):
+        mark = "" if registry.is_builtin(c) else "  (user)"
+        print(f"{c.id:<40} {c.statement_kind:<13} {c.title}  [{c.source}]{mark}")
     return 0
 
 

@@ -6,19 +6,21 @@ import argparse
 import sys
 from typing import Any
 
-from theorycheck import claims
 from theorycheck.claims import RunContext
 from theorycheck.running.executors import AUTO, EXECUTORS, default_executor
+from theorycheck.running.loading import add_selection_arguments, selected_from_args
 
 NAME = "run"
-HELP = "Run all registered claims (or some) and write DIR/results.json, DIR/report.md and DIR/index.html."
+HELP = ("Run all registered claims (or some) and write DIR/results.json, DIR/report.md and DIR/index.html; "
+        "exit 1 when a claim breaks its expectation (FAIL or ERROR of a claim expected to pass, PASS or ERROR of "
+        "a finding).")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="fewer instances per claim (never looser tolerances)")
     p.add_argument("--out", default="reports/latest", metavar="DIR", help="output directory (default: reports/latest)")
     p.add_argument("--seed", type=int, default=RunContext.seed, help="master seed for sampled instances")
-    p.add_argument("--claim", action="append", metavar="ID", help="run only this claim (repeatable)")
+    add_selection_arguments(p)
     p.add_argument("--executor", choices=(AUTO, *EXECUTORS), default=AUTO,
                    help="where claims (and their inner sweeps) run: serial, a process pool, or Dask (default auto: "
                         "a process pool when more than one claim and more than one core, else serial)")
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         from theorycheck.numerics import cache
 
         cache.set_enabled(False)  # through the environment, so the workers see it too
-    selected = [claims.get(cid) for cid in args.claim] if args.claim else claims.all_claims()
+    selected = selected_from_args(args)
     executor = args.executor
     if executor == AUTO:
         executor = "dask" if args.scheduler else default_executor(len(selected))
@@ -69,8 +71,13 @@ def run(args: argparse.Namespace) -> int:
         page = "index.html" if args.html else "report.md"
         print(", ".join(f"{n} {v}" for v, n in sorted(counts.items())) + f"; report in {out}/{page}")
     sys.stdout.flush()
-    # A FAIL is a finding, not a crash: the run itself succeeded. ERROR means a check broke.
-    return 1 if any(str(e.verdict) == "ERROR" for e in record.claims) else 0
+    # A finding (a published claim the numbers contradict) FAILs as expected; a claim expected to PASS that FAILs,
+    # a finding that PASSes, and a check that raised break the run.
+    broken = [(e.claim_id, c.broken_expectation(e.verdict)) for c, e in zip(selected, record.claims)]
+    broken = [(cid, why) for cid, why in broken if why]
+    for cid, why in broken:
+        print(f"theorycheck: expectation broken: {cid}: {why}", file=sys.stderr)
+    return 1 if broken else 0
 
 
 __all__ = [

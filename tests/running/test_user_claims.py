@@ -1,0 +1,147 @@
+"""User claims: loaded from a file, a module and pyproject.toml, namespaced, selected, and judged by `run`'s exit."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from _user_claims import claim_source, clean_registry
+
+from theorycheck.claims import registry
+from theorycheck.core.errors import ClaimCollisionError, InputError
+from theorycheck.running import loading
+from theorycheck.running.cli import main
+
+THEORYCHECK = [sys.executable, "-m", "theorycheck"]
+
+
+@pytest.fixture(autouse=True)
+def _registry(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    with clean_registry():
+        yield
+    for name in ("my_bounds", "other_bounds", "mypkg", "mypkg.claims"):
+        sys.modules.pop(name, None)
+
+
+def _file(tmp_path, name="my_bounds.py", factor=1.0):
+    p = tmp_path / name
+    p.write_text(claim_source(factor))
+    return p
+
+
+def test_a_file_loads_under_its_namespace_and_is_selected_alone(tmp_path, capsys):
+    _file(tmp_path)
+    assert main(["list", "--claims", "my_bounds.py", "--only-user", "--no-entry-points"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and out[0].startswith("my_bounds.spectral-norm-bound ") and out[0].endswith("(user)")
+    c = loading.resolve("spectral-norm-bound")  # unambiguous without its namespace
+    assert c.id == "my_bounds.spectral-norm-bound" and not registry.is_builtin(c) and registry.area_of(c) == "my_bounds"
+
+
+def test_run_exits_nonzero_when_a_user_claim_expected_to_pass_fails(tmp_path, capsys):
+    _file(tmp_path)
+    assert main(["run", "--claims", "my_bounds.py", "--only-user", "--quick", "--quiet", "--out", "ok"]) == 0
+    _file(tmp_path, "other_bounds.py", factor=0.5)  # the mutant: half the bound
+    rc = main(["run", "--claims", "other_bounds.py", "--only-user", "--quick", "--quiet", "--out", "bad"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "expectation broken: other_bounds.spectral-norm-bound: expected to PASS, FAILed" in err
+    from theorycheck.reporting.record import load_run
+
+    rec = load_run(tmp_path / "bad" / "results.json")
+    assert [e.claim_id for e in rec.claims] == ["other_bounds.spectral-norm-bound"]
+    assert rec.claims[0].counterexample and str(rec.claims[0].verdict) == "FAIL"
+
+
+def test_pyproject_tool_table_and_module_names_load(tmp_path, capsys):
+    pkg = tmp_path / "mypkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "claims.py").write_text(claim_source())
+    (tmp_path / "pyproject.toml").write_text('[tool.theorycheck]\nclaims = ["mypkg.claims"]\n')
+    assert main(["list", "--only-user", "--no-entry-points"]) == 0
+    assert capsys.readouterr().out.startswith("mypkg.spectral-norm-bound ")
+    assert main(["show", "mypkg.spectral-norm-bound", "--no-entry-points"]) == 0
+    assert "expect:    pass" in capsys.readouterr().out
+
+
+def test_selection_by_tag_area_and_id(tmp_path, capsys):
+    _file(tmp_path)
+    loading.load_user_claims(["my_bounds.py"], entry_points=False)
+    assert [c.id for c in loading.select(tags=["linear-algebra"])] == ["my_bounds.spectral-norm-bound"]
+    assert [c.id for c in loading.select(areas=["my_bounds"])] == ["my_bounds.spectral-norm-bound"]
+    stab = loading.select(areas=["stability"])
+    assert stab and all(c.id.startswith("stability.") for c in stab)
+    assert [c.id for c in loading.select(ids=["stability.closed-form"])] == ["stability.closed-form"]
+    with pytest.raises(InputError, match="--only-user.*stability.closed-form"):
+        loading.select(ids=["stability.closed-form"], only_user=True)
+    with pytest.raises(InputError, match="unknown area"):
+        loading.select(areas=["nope"])
+    with pytest.raises(InputError, match="no claims selected"):
+        loading.select(tags=["no-such-tag"])
+
+
+def test_two_claims_under_one_id_are_a_clear_error(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    _file(a)
+    _file(b)  # same namespace (the file stem), same id, another file
+    loading.import_claims(str(a / "my_bounds.py"))
+    with pytest.raises(InputError, match="already loaded"):
+        loading.import_claims(str(b / "my_bounds.py"))
+    # two classes under one id in one module
+    (tmp_path / "other_bounds.py").write_text(claim_source() + textwrap.dedent('''
+        @register
+        @dataclass(frozen=True, kw_only=True)
+        class Again(SpectralNormBound):
+            pass
+    '''))
+    with pytest.raises(ClaimCollisionError, match="two claims have the id 'other_bounds.spectral-norm-bound'"):
+        loading.import_claims("other_bounds.py")
+    with pytest.raises(ClaimCollisionError):
+        registry.register(type("X", (registry.get("stability.closed-form").__class__,), {"__module__": "theorycheck.x"}))
+
+
+@pytest.mark.parametrize("content, message", [
+    ("import no_such_module_xyz\n", "cannot load claims from 'broken.py': ModuleNotFoundError: No module named "
+                                    "'no_such_module_xyz' (broken.py:1)"),
+    ("x = 1/0\n", "ZeroDivisionError: division by zero (broken.py:1)"),
+    ("def f(:\n", "SyntaxError"),
+    ("from theorycheck import Claim, register\n@register\nclass C(Claim):\n    id = 'c'\n    title = source = "
+     "statement = falsifier = 'x'\n    expect = 'maybe'\n    def evaluate(self, ctx): pass\n",
+     "`expect` must be one of pass, finding, got 'maybe'"),
+])
+def test_a_broken_claims_file_is_one_line_on_stderr(tmp_path, content, message):
+    (tmp_path / "broken.py").write_text(content)
+    r = subprocess.run([*THEORYCHECK, "list", "--claims", "broken.py"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert message in r.stderr
+
+
+def test_missing_module_and_file_and_bad_pyproject(tmp_path, capsys):
+    assert main(["list", "--claims", "no_such_pkg_xyz.claims"]) == 2
+    assert "no module named 'no_such_pkg_xyz'" in capsys.readouterr().err
+    assert main(["list", "--claims", "gone.py"]) == 2
+    assert "claims file 'gone.py' does not exist" in capsys.readouterr().err
+    assert main(["list", "--claims", str(tmp_path) + "/"]) == 2
+    assert "is a directory, not a .py file" in capsys.readouterr().err
+    (tmp_path / "pyproject.toml").write_text("[tool.theorycheck]\nclaims = 3\n")
+    assert main(["list"]) == 2
+    assert "must be a list" in capsys.readouterr().err
+
+
+def test_builtin_findings_are_the_baselines_fails_and_hold_their_expectation():
+    from theorycheck.core.evidence import Verdict
+    from theorycheck.reporting.record import load_run
+
+    base = load_run(Path(__file__).resolve().parents[2] / "reports" / "baseline.json")
+    findings = {c.id for c in registry.builtin_claims() if c.expect == "finding"}
+    assert findings == {e.claim_id for e in base.claims if e.verdict is Verdict.FAIL}
+    by_id = {c.id: c for c in registry.builtin_claims()}
+    assert not [e.claim_id for e in base.claims if by_id[e.claim_id].broken_expectation(e.verdict)]
+    f = by_id["stability.wu-ma-e-necessary"]
+    assert f.broken_expectation(Verdict.PASS) and f.broken_expectation(Verdict.ERROR)
+    assert not f.broken_expectation(Verdict.FAIL) and not f.broken_expectation(Verdict.INCONCLUSIVE)
