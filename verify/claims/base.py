@@ -146,8 +146,9 @@ class Claim(ABC):
     source: ClassVar[str]
     statement: ClassVar[str]
     falsifier: ClassVar[str]
-    #: "theorem" | "derived" | "extrapolation" | "heuristic" (module docstring, point 1).
-    statement_kind: ClassVar[str]
+    #: "theorem" | "derived" | "extrapolation" | "heuristic" (module docstring, point 1); every built-in claim sets
+    #: it, a user's claim may leave it empty (listed as "unstated").
+    statement_kind: ClassVar[str] = ""
     tags: ClassVar[tuple[str, ...]] = ()
     #: Key numbers that CI regresses against.
     keys: ClassVar[tuple[Key, ...]] = ()
