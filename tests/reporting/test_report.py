@@ -28,7 +28,7 @@ def written(tmp_path_factory):
 
 def test_writes_results_markdown_html_and_figures(written):
     rec, out = written
-    assert sorted(os.listdir(out)) == ["figures", "index.html", "report.md", "results.json"]
+    assert sorted(os.listdir(out)) == [".theorycheck-report.json", "figures", "index.html", "report.md", "results.json"]
     assert load_run(out / "results.json").by_id().keys() == rec.by_id().keys()
     md = (out / "report.md").read_text()
     links = re.findall(r"\]\((figures/[^)]+\.png)\)", md)
@@ -111,7 +111,7 @@ def test_out_that_is_a_file_is_an_input_error(tmp_path):
 def test_html_can_be_switched_off(tmp_path):
     write_run(record([Evidence("x", Verdict.PASS, "s", figures=[Figure("curve", "t", series=[Series("a", [1], [2])])])]),
               tmp_path / "r", html=False)
-    assert sorted(os.listdir(tmp_path / "r")) == ["figures", "report.md", "results.json"]
+    assert sorted(os.listdir(tmp_path / "r")) == [".theorycheck-report.json", "figures", "report.md", "results.json"]
 
 
 def test_long_case_tables_fold_unless_a_case_fails():

@@ -50,7 +50,7 @@ def test_a_fail_is_a_finding_not_a_failed_run(toys, tmp_path, capsys):
 def test_baseline_command_refuses_errors_then_writes_without_timings(toys, tmp_path, capsys):
     base = tmp_path / "baseline.json"
     assert main(["baseline", "--out", str(base), "--quiet"]) == 1
-    assert "toy-raises" in capsys.readouterr().out and not base.exists()
+    assert "toy-raises" in capsys.readouterr().err and not base.exists()
     assert main(["baseline", "--out", str(base), "--quiet", "--allow-error"]) == 0
     doc = json.loads(base.read_text())
     assert doc["settings"]["quick"] is True and all(c["elapsed_s"] == 0.0 for c in doc["claims"])

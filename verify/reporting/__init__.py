@@ -6,5 +6,5 @@ The submodules load on first use (``theorycheck.reporting.compare`` …), so tha
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
-    "compare", "environment", "figures", "record", "report", "schema",
+    "compare", "environment", "figures", "outdir", "record", "report", "schema",
 ])

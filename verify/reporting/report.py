@@ -12,8 +12,9 @@ then one section per claim: statement, verdict and why, key numbers, figures,
 the cases table, any counterexample, and what would make the claim fail.
 
 Rendering never computes: every number shown comes from the evidence. The
-report is built in a temporary sibling directory and swapped in at the end, so
-a crash mid-write leaves the previous report intact. A figure that cannot be
+report is built in a temporary sibling directory and swapped in at the end
+(:mod:`theorycheck.reporting.outdir`), so a crash mid-write leaves the previous
+report intact, and only a previous report is ever replaced. A figure that cannot be
 drawn becomes a one-line note in its section, never a lost report.
 """
 
@@ -25,14 +26,16 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from theorycheck.core.evidence import Case, Evidence, Figure, Verdict
 from theorycheck.reporting.record import RunRecord, dumps
+
+if TYPE_CHECKING:
+    from theorycheck.reporting.outdir import OutputDir
 
 __all__ = ["dumps", "render_markdown", "render_html", "render_figures", "write_run", "MAX_CASES", "FOLD_CASES", "RenderedFigure"]
 
@@ -294,18 +297,28 @@ def _html_table(f: Figure) -> str:
 
 
 # ----------------------------------------------------------------------------- writing
-def write_run(record: RunRecord, out_dir: str | os.PathLike[str], html: bool = True) -> Path:
-    """Write results.json, report.md, figures/ and (``html``) index.html into ``out_dir`` atomically."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        from theorycheck.core.errors import InputError
+def write_run(record: RunRecord, out_dir: "str | os.PathLike[str] | OutputDir", html: bool = True) -> Path:
+    """Write results.json, report.md, figures/ and (``html``) index.html into ``out_dir`` crash-safely.
 
-        raise InputError(f"`--out` {str(out)!r} exists and is not a directory.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    ``out_dir`` is a path (validated and locked here, waiting for another writer of the same directory) or an
+    :class:`~theorycheck.reporting.outdir.OutputDir` already claimed by the caller; see
+    :mod:`theorycheck.reporting.outdir` for what may be replaced and how the swap survives a crash.
+    """
+    from theorycheck.reporting import outdir
+
+    if isinstance(out_dir, outdir.OutputDir):
+        return _write_claimed(record, out_dir, html)
+    with outdir.claim_output(out_dir, wait=True) as target:
+        return _write_claimed(record, target, html)
+
+
+def _write_claimed(record: RunRecord, target: "OutputDir", html: bool) -> Path:
+    from theorycheck.reporting import outdir
+
+    tmp = outdir.new_tree(target.path)
     try:
-        _chmod_like_mkdir(tmp)
         (tmp / "results.json").write_text(dumps(record), encoding="utf-8")
+        outdir._step("results-written")
         figs = render_figures(record)
         pngs = [rf for rfs in figs.values() for rf in rfs if rf.png is not None]
         if pngs:
@@ -315,28 +328,10 @@ def write_run(record: RunRecord, out_dir: str | os.PathLike[str], html: bool = T
         (tmp / "report.md").write_text(render_markdown(record, figs), encoding="utf-8")
         if html:
             (tmp / "index.html").write_text(render_html(record, figs), encoding="utf-8")
-        _swap_in(tmp, out)
+        outdir._step("files-written")
+        outdir.write_marker(tmp)
+        outdir.swap_in(tmp, target.path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
-
-
-def _chmod_like_mkdir(path: Path) -> None:
-    """mkdtemp makes 0700 directories; a report is for reading, so give it the umask's usual mode."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o777 & ~mask)
-
-
-def _swap_in(new: Path, out: Path) -> None:
-    """Replace directory ``out`` by ``new`` with two renames (old kept until the new is in place)."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(out, old)
-    os.replace(new, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    return Path(target.shown)

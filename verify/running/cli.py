@@ -45,11 +45,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that executors shut their workers down on the way out."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``theorycheck`` console script and ``python -m verify``."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    import signal
+
     try:
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (an embedding program): leave its signals alone
+        pass
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return int(args._run(args) or 0)
     except TheorycheckError as exc:
         print(f"theorycheck: error: {exc}", file=sys.stderr)
@@ -57,6 +72,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("theorycheck: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("theorycheck: terminated", file=sys.stderr)
+        return 143
+    except RecursionError:
+        print("theorycheck: error: the input is nested too deeply to process (Python's recursion limit); "
+              "simplify it.", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("theorycheck: error: out of memory; use smaller sizes.", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # the reader (e.g. `| head`) went away: not an error of ours; silence the flush at exit
         import os
@@ -65,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 __all__ = [
-    "COMMAND_MODULES", "build_parser", "main",
+    "COMMAND_MODULES", "Terminated", "build_parser", "main",
 ]
 
 

@@ -15,7 +15,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    for c in claims.all_claims():
+    from theorycheck.running.validate import check_tag
+
+    every = claims.all_claims()
+    check_tag(args.tag, (t for c in every for t in c.tags))
+    for c in every:
         if args.tag and args.tag not in c.tags:
             continue
         print(f"{c.id:<40} {c.title}  [{c.source}]")

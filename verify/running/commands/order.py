@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -24,6 +25,8 @@ HELP = "Measure the local (or global) order of GD against flow, igr, modified:K 
 KINDS = ("local", "global")
 EXIT = {"PASS": 0, "FAIL": 1, "INCONCLUSIVE": 3}
 MIN_STEPS = 3
+#: Wall-clock bound on parsing the loss and building the field against which GD is measured.
+SYMBOLIC_SECONDS = 60
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,13 +50,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 # --- validation (each returns the cleaned value or raises InputError naming the argument) ----------
 
-def _fraction(text: str, what: str) -> Fraction:
-    """An exact rational from ``0.7``, ``1/8`` or ``2e-3``; non-finite or non-numeric text is an InputError."""
+#: Largest magnitude of a number given on the command line: beyond it float64 steps overflow or underflow.
+MAX_MAGNITUDE = Fraction(10) ** 100
+#: Most working digits: beyond this the integrators run for minutes with nothing more to resolve.
+MAX_DIGITS = 300
+
+
+def _fraction(text: str, what: str, smallest: Fraction | None = None) -> Fraction:
+    """An exact rational from ``0.7``, ``1/8`` or ``2e-3`` with magnitude at most 1e100 (and, when nonzero, at
+    least ``smallest``); non-finite, non-numeric or out-of-range text is an InputError."""
     t = text.strip()
+    # a huge exponent (1e999999999) would make Fraction build a giant integer: refuse it by its text
+    m = re.search(r"[eE]([+-]?\d+)$", t)
+    if m and abs(int(m.group(1))) > 400:
+        raise InputError(f"{what} {t!r} is out of range: magnitudes up to 1e100 are accepted.")
     try:
-        return Fraction(t)
+        fr = Fraction(t)
     except (ValueError, ZeroDivisionError):
         pass
+    else:
+        if abs(fr) > MAX_MAGNITUDE or (smallest is not None and fr != 0 and abs(fr) < smallest):
+            lo = f"{float(smallest):g}" if smallest is not None else "0"
+            raise InputError(f"{what} {t!r} is out of range: magnitudes from {lo} to 1e100 are accepted.")
+        return fr
     try:
         v: float | None = float(t)
     except ValueError:
@@ -81,7 +100,7 @@ def parse_point(text: str) -> dict[str, Fraction]:
 
 def parse_steps(text: str) -> list[Fraction]:
     """``1/8,1/16,...`` → distinct positive Fractions, largest first."""
-    steps = [_fraction(s, "`--steps` entry") for s in text.split(",") if s.strip()]
+    steps = [_fraction(s, "`--steps` entry", smallest=1 / MAX_MAGNITUDE) for s in text.split(",") if s.strip()]
     bad = [s for s in steps if s <= 0]
     if bad:
         raise InputError(f"`--steps` must all be positive, got {bad[0]}.")
@@ -98,8 +117,8 @@ def parse_digits(text: str | None) -> int | None:
         d = int(text)
     except ValueError:
         raise InputError(f"`--digits` must be an integer, got {text!r}.") from None
-    if d < 5:
-        raise InputError(f"`--digits` must be at least 5, got {d}.")
+    if not 5 <= d <= MAX_DIGITS:
+        raise InputError(f"`--digits` must be between 5 and {MAX_DIGITS}, got {d}.")
     return d
 
 
@@ -110,18 +129,31 @@ def _choice(value: str, allowed: tuple[str, ...], arg: str) -> str:
 
 
 def check_defined(loss: Any, field: Any, theta0: Sequence[Fraction], h: Fraction) -> None:
-    """Raise InputError unless ∇L and the field are finite real numbers at θ₀ (e.g. log(a) at a = 0)."""
+    """Raise InputError unless L, ∇L and the field are finite real numbers at θ₀ (e.g. log(a) at a ≤ 0)."""
     import mpmath
+    import sympy as sp
 
     from theorycheck.maths.numbers import as_mpf_vector
 
     point = ", ".join(f"{v}={x}" for v, x in zip(loss.variables, theta0))
     with mpmath.workdps(30):
+        value: Any = "undefined"
+        try:
+            value = sp.N(loss.expr.subs({v: sp.Rational(x.numerator, x.denominator)
+                                         for v, x in zip(loss.variables, theta0)}), 30)
+            real = bool(value.is_real) and bool(value.is_finite)
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            real = False
+        if not real:
+            raise InputError(f"the loss is not a finite real number at {point} (it is {value}); choose another "
+                             f"`--at` inside its domain.")
         th = as_mpf_vector(theta0)
         for what, f, args in (("gradient of the loss", loss.gradient_flow(), 0), (f"field {field.name}", field, h)):
             try:
                 vals = f.mpmath(th, mpmath.mpf(args.numerator) / args.denominator if isinstance(args, Fraction) else 0)
-                ok = all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in vals)
+                # a constant component (the gradient of a + b) comes back as a Python int: a real number too
+                nums = [mpmath.mpmathify(v) for v in vals]
+                ok = all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in nums)
             except (ZeroDivisionError, OverflowError, ValueError, TypeError):
                 ok = False
             if not ok:
@@ -148,7 +180,11 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
     backend = validate_backend(args.backend, "--backend")
     kind = _choice(args.kind, KINDS, "--kind")
-    loss = get_loss(args.loss)
+    from theorycheck.running.limits import time_limit
+
+    with time_limit(SYMBOLIC_SECONDS, "parsing `--loss` took more than "
+                                      f"{SYMBOLIC_SECONDS} s; simplify the expression"):
+        loss = get_loss(args.loss)
     if args.at is not None:
         point = loss.point(parse_point(args.at))
     elif args.loss in ZOO:
@@ -157,7 +193,10 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         raise InputError(f"`--at` is required for a user expression; the loss has variables "
                          f"{', '.join(map(str, loss.variables))}.")
     theta0 = tuple(x if isinstance(x, Fraction) else Fraction(str(x)) for x in point)
-    field, local_order = against_field(loss, args.against)
+    with time_limit(SYMBOLIC_SECONDS, f"building the field `--against {args.against}` for this loss took more than "
+                                      f"{SYMBOLIC_SECONDS} s (the symbolic expansion grows quickly with K); use a "
+                                      f"smaller K or a simpler loss"):
+        field, local_order = against_field(loss, args.against)
     steps = parse_steps(args.steps)
     check_defined(loss, field, theta0, steps[0])
     digits = parse_digits(args.digits)
@@ -237,6 +276,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "EXIT", "HELP", "KINDS", "MIN_STEPS", "NAME", "add_arguments", "check_defined", "measure", "parse_digits",
+    "EXIT", "HELP", "KINDS", "MAX_DIGITS", "MAX_MAGNITUDE", "MIN_STEPS", "NAME", "SYMBOLIC_SECONDS", "add_arguments", "check_defined", "measure", "parse_digits",
     "parse_point", "parse_steps", "run", "table", "to_json",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from theorycheck import claims
 from theorycheck.claims import RunContext
 from theorycheck.running.executors import EXECUTORS
 
@@ -15,7 +14,9 @@ HELP = "Run all registered claims (or some) and write DIR/results.json, DIR/repo
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="fewer instances per claim (never looser tolerances)")
-    p.add_argument("--out", default="reports/latest", metavar="DIR", help="output directory (default: reports/latest)")
+    p.add_argument("--out", default="reports/latest", metavar="DIR",
+                   help="output directory (default: reports/latest); it may be new, empty or a previous report, "
+                        "never a directory of other files; a symbolic link is followed")
     p.add_argument("--seed", type=int, default=RunContext.seed, help="master seed for sampled instances")
     p.add_argument("--claim", action="append", metavar="ID", help="run only this claim (repeatable)")
     p.add_argument("--executor", choices=EXECUTORS, default="serial",
@@ -28,17 +29,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from theorycheck.reporting.outdir import claim_output
     from theorycheck.reporting.report import write_run
     from theorycheck.running.runner import run_claims
+    from theorycheck.running.validate import check_seed, select_claims
 
-    selected = [claims.get(cid) for cid in args.claim] if args.claim else claims.all_claims()
-    ctx = RunContext(quick=args.quick, seed=args.seed, executor=args.executor, scheduler=args.scheduler)
+    selected = select_claims(args.claim)
+    ctx = RunContext(quick=args.quick, seed=check_seed(args.seed), executor=args.executor, scheduler=args.scheduler)
     if args.scheduler and args.executor != "dask":
         from theorycheck.core.errors import InputError
 
         raise InputError(f"`--scheduler` needs `--executor dask`; got `--executor {args.executor}`.")
-    record = run_claims(selected, ctx, progress=None if not args.quiet else False)
-    out = write_run(record, args.out, html=args.html)
+    # the output is checked and locked before any claim runs: a bad --out fails now, not after the work
+    with claim_output(args.out) as target:
+        record = run_claims(selected, ctx, progress=None if not args.quiet else False)
+        out = write_run(record, target, html=args.html)
     if not args.quiet:
         width = max((len(e.claim_id) for e in record.claims), default=5)
         print(f"{'claim':<{width}}  {'verdict':<12}  key number")
