@@ -142,7 +142,8 @@ def _text(p: Path, label: str) -> Any:
         raw = p.read_bytes()
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"{label} is neither a .npy/.npz array nor a numeric text table (it is binary).") from None
+        raise InputError(f"{label} is neither a .npy/.npz array nor a numeric text table (it is binary).") \
+            from None
     except OSError as exc:
         raise InputError(f"cannot read {label}: {exc.strerror or exc}.") from None
     if "\x00" in text:
@@ -159,6 +160,9 @@ def _text(p: Path, label: str) -> Any:
             if not rows and width is None:
                 width = len(fields)  # a header line: its names give the number of columns
                 continue
+            if not rows:
+                raise InputError(f"{label} is neither a .npy/.npz array nor a numeric text table (line {lineno} "
+                                 f"is text, and so is the line before it).")
             bad = next(f for f in fields if _numbers([f]) is None)
             raise InputError(f"{label}: line {lineno} is not numeric ({bad[:40]!r}); a text table holds numbers, "
                              f"with at most one header line.")

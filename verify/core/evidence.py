@@ -215,7 +215,8 @@ class Evidence:
     eigensolvers); keys without an entry use ``theorycheck compare --rtol``.
     ``warnings`` holds the distinct warnings the check emitted (overflow in a
     diverging run, ill-conditioning), recorded by the runner instead of being
-    printed into the run's output.
+    printed into the run's output. ``traceback`` keeps the whole traceback of
+    an ERROR (``reason`` holds its last line).
     ``settings`` records what the numbers were computed with; by convention
     ``backend`` ("mpmath", "heyoka", "scipy"), ``digits`` (decimal digits
     of working precision), ``quick`` and ``seed``.
@@ -237,6 +238,7 @@ class Evidence:
     elapsed_s: float = 0.0
     key_tolerance: dict[str, dict[str, float]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    traceback: str = ""
 
     @classmethod
     def from_cases(cls, claim_id: str, cases: list[Case], summary: str, **kw: Any) -> "Evidence":

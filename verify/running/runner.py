@@ -40,6 +40,8 @@ def error_evidence(claim: Claim, message: str, summary: str) -> Evidence:
 
 #: At most this many distinct warnings are kept per claim.
 MAX_WARNINGS = 20
+#: Characters of an ERROR's traceback kept in the evidence (the end, where the error is).
+MAX_TRACEBACK = 20000
 
 
 def run_one(claim: Claim, ctx: RunContext) -> Evidence:
@@ -57,6 +59,8 @@ def run_one(claim: Claim, ctx: RunContext) -> Evidence:
         except Exception as exc:  # noqa: BLE001 - recorded, not swallowed
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
             ev = error_evidence(claim, tb, f"check raised {type(exc).__name__}")
+            full = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            ev.traceback = full if len(full) <= MAX_TRACEBACK else "…\n" + full[-MAX_TRACEBACK:]
     seen: list[str] = []
     for w in caught:
         msg = f"{w.category.__name__}: {w.message} ({Path(w.filename).name}:{w.lineno})"
@@ -120,5 +124,5 @@ def _evidence(claim: Claim, o: Outcome) -> Evidence:
 
 
 __all__ = [
-    "MAX_WARNINGS", "error_evidence", "precision", "run_claims", "run_one",
+    "MAX_TRACEBACK", "MAX_WARNINGS", "error_evidence", "precision", "run_claims", "run_one",
 ]
