@@ -53,13 +53,36 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _signal_exit(code: int, as_program: bool) -> int:
+    """The exit after the one line about an interrupt or a SIGTERM.
+
+    Run as a program, the process leaves at once with ``code`` (everything was cleaned up while the exception
+    unwound): CPython otherwise re-kills itself with SIGINT at shutdown when the interrupt passed through
+    embedded code (a C extension evaluating Python), which would turn exit 130 into death by signal.
+    """
+    if as_program:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        import os
+
+        os._exit(code)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``theorycheck`` console script and ``python -m verify``."""
     import signal
 
+    from theorycheck.running.limits import on_interrupt
+
     try:
         if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, _on_sigterm)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, on_interrupt)
     except ValueError:  # not the main thread (an embedding program): leave its signals alone
         pass
     try:
@@ -71,10 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("theorycheck: interrupted", file=sys.stderr)
-        return 130
+        return _signal_exit(130, argv is None)
     except Terminated:
         print("theorycheck: terminated", file=sys.stderr)
-        return 143
+        return _signal_exit(143, argv is None)
     except RecursionError:
         print("theorycheck: error: the input is nested too deeply to process (Python's recursion limit); "
               "simplify it.", file=sys.stderr)

@@ -1,4 +1,8 @@
-"""Bounds on work whose cost the input decides: a wall-clock limit for symbolic work in the main thread.
+"""Bounds on work whose cost the input decides, and interrupts that must stay interrupts.
+
+A wall-clock limit for symbolic work in the main thread (:func:`time_limit`),
+and a SIGINT handler whose interrupt survives libraries that catch it
+(:func:`on_interrupt`, :func:`check_interrupted`).
 
 Symbolic expansion (sympy) is pure Python, so a ``SIGALRM`` timer can stop it
 between bytecodes; the command then ends with one line saying what took too
@@ -13,6 +17,25 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from theorycheck.core.errors import TheorycheckError
+
+_interrupted = False
+
+
+def on_interrupt(signum: int, frame: object) -> None:
+    """SIGINT handler: remember the interrupt, then raise KeyboardInterrupt as Python's default handler does.
+
+    Remembering it matters because a library may catch the KeyboardInterrupt and raise something else (a
+    failed property run, a solver error): :func:`check_interrupted` turns that back into the interrupt.
+    """
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
+def check_interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed (see :func:`on_interrupt`)."""
+    if _interrupted:
+        raise KeyboardInterrupt
 
 
 class TimeLimitError(TheorycheckError):
@@ -44,4 +67,4 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
-__all__ = ["TimeLimitError", "time_limit"]
+__all__ = ["TimeLimitError", "check_interrupted", "on_interrupt", "time_limit"]

@@ -22,6 +22,7 @@ from theorycheck.properties.runner import reproducible_hypothesis
 from theorycheck.reporting.environment import describe
 from theorycheck.reporting.record import RunRecord
 from theorycheck.running.executors import Executor, Outcome, get_executor
+from theorycheck.running.limits import check_interrupted
 
 
 def error_evidence(claim: Claim, message: str, summary: str) -> Evidence:
@@ -57,6 +58,7 @@ def run_one(claim: Claim, ctx: RunContext) -> Evidence:
         try:
             ev = claim.run(ctx)
         except Exception as exc:  # noqa: BLE001 - recorded, not swallowed
+            check_interrupted()  # a library that turned Ctrl-C into its own error: still an interrupt
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
             ev = error_evidence(claim, tb, f"check raised {type(exc).__name__}")
             full = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -67,6 +69,7 @@ def run_one(claim: Claim, ctx: RunContext) -> Evidence:
         if msg not in seen:
             seen.append(msg)
     ev.warnings = list(ev.warnings) + seen[:MAX_WARNINGS]
+    check_interrupted()  # an interrupt a library swallowed ends the run here, not after every other claim
     return ev
 
 
