@@ -129,3 +129,12 @@ def test_the_expected_slope_guide_is_not_hidden_under_the_fit():
     guide = next(v for k, v in lines.items() if k.startswith("expected slope 3")).get_ydata()
     assert list(guide) == pytest.approx([y / GUIDE_OFFSET for y in fit])
     plt.close("all")
+
+
+def test_a_pinned_counterexample_does_not_repeat_its_case_row():
+    c = Case("pinned: n=3", Verdict.FAIL, {"ratio": 0.98}, {"ratio": "≥ 1"}, margin=-0.02)
+    e = _ev("x", Verdict.FAIL, cases=[c], counterexample={"case": "pinned: n=3", "measured": {"ratio": 0.98},
+                                                          "expected": {"ratio": "≥ 1"}, "example": {"n": 3}})
+    rows = dict(report.counterexample_rows(e))
+    assert "measured.ratio" not in rows and "expected.ratio" not in rows and rows["example.n"] == 3
+    assert "cases table" in rows["case"]

@@ -286,3 +286,14 @@ def test_write_run_into_a_users_directory_is_refused_from_the_library_too(tmp_pa
     with pytest.raises(InputError):
         write_run(record(), tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_sizes_that_cannot_fit_are_refused_from_the_shapes_alone(monkeypatch):
+    from theorycheck.core.errors import InputError
+    from theorycheck.running import validate
+    from theorycheck.running.commands import stability
+
+    monkeypatch.setattr(validate, "available_memory", lambda: 8 * 1024**3)
+    with pytest.raises(InputError, match=r"needs about 1\.49e\+03 GiB, more than the 8 GiB"):
+        stability._check_size((10**5, 10**3), "--features")
+    stability._check_size((500, 50), "--features")  # 20 MB: fine

@@ -283,8 +283,19 @@ def _flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def counterexample_rows(e: Evidence) -> list[tuple[str, Any]]:
-    """The counterexample as (field, value) rows, nested fields joined with dots, the note first."""
-    rows = _flatten(e.counterexample or {})
+    """The counterexample as (field, value) rows, nested fields joined with dots, the note first.
+
+    When the counterexample is one of the cases, its measured and expected numbers are in that case's row
+    already: they are not repeated, and the ``case`` field says where they are.
+    """
+    cex = dict(e.counterexample or {})
+    row = next((c for c in e.cases if c.name == cex.get("case")), None)
+    if row is not None:
+        for part in ("measured", "expected"):
+            if part in cex and cex[part] == getattr(row, part):
+                del cex[part]
+        cex["case"] = f"{row.name} (its numbers: that row of the cases table)"
+    rows = _flatten(cex)
     return sorted(rows, key=lambda r: (r[0] != "note", r[0] != "case"))
 
 

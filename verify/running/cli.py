@@ -76,19 +76,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``theorycheck`` console script and ``python -m verify``."""
     import signal
 
-    from theorycheck.running.limits import on_interrupt
+    from theorycheck.running.limits import check_interrupted, on_interrupt, reset_interrupt
 
+    reset_interrupt()
+    previous: dict[int, object] = {}
     try:
         if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-            signal.signal(signal.SIGTERM, _on_sigterm)
+            previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _on_sigterm)
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            signal.signal(signal.SIGINT, on_interrupt)
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_interrupt)
     except ValueError:  # not the main thread (an embedding program): leave its signals alone
         pass
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        return int(args._run(args) or 0)
+        check_interrupted()
+        code = int(args._run(args) or 0)
+        check_interrupted()
+        return code
     except TheorycheckError as exc:
         print(f"theorycheck: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -111,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:  # called in-process (tests, an embedding program), leave the signals as they were
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
 __all__ = [
     "COMMAND_MODULES", "Terminated", "build_parser", "main",

@@ -29,7 +29,18 @@ def on_interrupt(signum: int, frame: object) -> None:
     """
     global _interrupted
     _interrupted = True
+    code = getattr(frame, "f_code", None)
+    if code is not None and code.co_filename.startswith("<frozen importlib"):
+        # raised inside the import machinery's callbacks it would be printed as "Exception ignored" and lost:
+        # the interrupt waits for the next check_interrupted() instead
+        return
     raise KeyboardInterrupt
+
+
+def reset_interrupt() -> None:
+    """Forget an earlier interrupt (a new command in the same process starts afresh)."""
+    global _interrupted
+    _interrupted = False
 
 
 def check_interrupted() -> None:
@@ -38,8 +49,20 @@ def check_interrupted() -> None:
         raise KeyboardInterrupt
 
 
+def status(message: str) -> None:
+    """A progress note on stderr, only when it is a terminal (logs and pipes stay clean)."""
+    import sys
+
+    if sys.stderr.isatty():
+        print(f"theorycheck: {message}", file=sys.stderr, flush=True)
+
+
 class TimeLimitError(TheorycheckError):
     """Work bounded by :func:`time_limit` ran past its limit."""
+
+
+class _Expired(BaseException):
+    """Raised by the timer: a BaseException, so the ``except Exception`` of a library cannot swallow it."""
 
 
 @contextmanager
@@ -47,7 +70,8 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
     """Raise :class:`TimeLimitError` (``message``) if the block runs longer than ``seconds``.
 
     Active only in the main thread of a process without another ``SIGALRM`` handler; elsewhere the block runs
-    unbounded (a library caller keeps its own signals).
+    unbounded (a library caller keeps its own signals). The timer re-fires every 0.2 s until the block ends, in
+    case code under it catches even a BaseException once.
     """
     usable = (threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
               and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None))
@@ -56,15 +80,18 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: object) -> None:
-        raise TimeLimitError(message + ".")
+        raise _Expired()
 
     signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
     try:
         yield
+    except _Expired:
+        raise TimeLimitError(message + ".") from None
     finally:
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)  # a last tick between here and the reset must not escape
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
-__all__ = ["TimeLimitError", "check_interrupted", "on_interrupt", "time_limit"]
+__all__ = ["TimeLimitError", "check_interrupted", "on_interrupt", "reset_interrupt", "status", "time_limit"]

@@ -54,6 +54,12 @@ def _check_size(n: int, d: int, width: int) -> None:
                  "use a smaller --width")
 
 
+def _progress(message: str) -> None:
+    from theorycheck.running.limits import status
+
+    status(message)
+
+
 def _diverged(res: Any) -> None:
     """A training run that diverged ends the command with the step and a hint, before any curvature is computed."""
     import math
@@ -91,10 +97,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--activation must be one of {', '.join(networks.ACTIVATIONS)}, got {args.activation!r}.")
     validate_training(args.optimizer, args.lr, args.batch, len(y), args.steps, args.tol)
     _check_size(X.shape[0], X.shape[1], args.width)
+    _progress(f"training a width-{args.width} net by {args.optimizer.upper()} (at most {args.steps} steps)…")
     net0 = networks.init_net(X.shape[1], args.width, seed=args.seed, activation=args.activation,
                              bias=not args.no_bias, scale=args.init_scale)
     res = train(net0, X, y, args.optimizer, args.lr, batch=args.batch, seed=args.seed, steps=args.steps, tol=args.tol)
     _diverged(res)
+    _progress(f"trained in {res.steps} steps; curvature (Tr H, λ_max) and the Sobolev chain…")
     chain = networks.sobolev_chain(res.net, X, y)
     lam = lambda_max(networks.hessian_operator(res.net, X, y), seed=args.seed)
     out = {

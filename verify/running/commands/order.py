@@ -213,7 +213,9 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
             raise InputError(f"`--horizon` {horizon} is not a whole number of steps of size {bad[0]}.")
 
     from theorycheck.maths.optimisers import gd
+    from theorycheck.running.limits import status
 
+    status(f"{kind} error of GD against {field.name} at {len(steps)} step sizes…")
     try:
         study = _study(kind, gd(loss), field, theta0, steps, expected, backend, digits, horizon)
     except (ZeroDivisionError, OverflowError) as exc:

@@ -99,8 +99,20 @@ def problem(args: argparse.Namespace) -> Any:
     from theorycheck.maths.stability import problem_from_features, problem_from_hessians
 
     if args.features is not None:
-        return problem_from_features(load_array(args.features, "--features", args.key), "--features")
+        X = load_array(args.features, "--features", args.key)
+        _check_size(X.shape, "--features")
+        return problem_from_features(X, "--features")
     return problem_from_hessians(load_array(args.hessians, "--hessians", args.key), "--hessians")
+
+
+def _check_size(shape: tuple[int, ...], arg: str) -> None:
+    """Refuse features whose per-sample Hessians xᵢxᵢᵀ (n×d×d float64, twice over) cannot fit in memory."""
+    from theorycheck.running.validate import check_memory
+
+    if len(shape) == 2:
+        n, d = shape
+        check_memory(16.0 * n * d * d, f"`{arg}` of shape ({n}, {d}) (per-sample Hessians n×d×d)",
+                     "use fewer samples or features")
 
 
 # --- the command ------------------------------------------------------------------------------------
