@@ -297,3 +297,10 @@ def test_sizes_that_cannot_fit_are_refused_from_the_shapes_alone(monkeypatch):
     with pytest.raises(InputError, match=r"needs about 1\.49e\+03 GiB, more than the 8 GiB"):
         stability._check_size((10**5, 10**3), "--features")
     stability._check_size((500, 50), "--features")  # 20 MB: fine
+
+
+def test_a_field_too_large_to_compile_is_refused_before_integration(monkeypatch, capsys):
+    monkeypatch.setattr("theorycheck.running.commands.order.MAX_FIELD_OPS", 1000)
+    assert main(["order", "--loss", "exp(exp(exp(a*b)))", "--at", "a=0.1,b=0.2", "--against", "modified:2"]) == 2
+    err = capsys.readouterr().err
+    assert "operations, more than 1,000" in err and len(err.strip().splitlines()) == 1

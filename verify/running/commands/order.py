@@ -25,6 +25,8 @@ HELP = "Measure the local (or global) order of GD against flow, igr, modified:K 
 KINDS = ("local", "global")
 EXIT = {"PASS": 0, "FAIL": 1, "INCONCLUSIVE": 3}
 MIN_STEPS = 3
+#: Largest field (sympy operations over its components) compiled for integration.
+MAX_FIELD_OPS = 200_000
 #: Wall-clock bound on parsing the loss and building the field against which GD is measured.
 SYMBOLIC_SECONDS = 60
 
@@ -160,6 +162,17 @@ def check_defined(loss: Any, field: Any, theta0: Sequence[Fraction], h: Fraction
                 raise InputError(f"the {what} is not a finite real number at {point}; choose another `--at`.")
 
 
+def _check_field_size(field: Any, spec: str) -> None:
+    """Refuse a field too large to compile and integrate in reasonable time (the integrators run it in C++,
+    where neither the time limit nor Ctrl-C can stop them)."""
+    import sympy as sp
+
+    ops = sum(sp.count_ops(c) for c in field.components)
+    if ops > MAX_FIELD_OPS:
+        raise InputError(f"the field `--against {spec}` of this loss has {ops:,} operations, more than "
+                         f"{MAX_FIELD_OPS:,} theorycheck compiles; use a smaller K or a simpler loss.")
+
+
 # --- the command ----------------------------------------------------------------------------------
 
 def _study(kind: str, step: Any, field: Any, theta0: Sequence[Fraction], steps: list[Fraction], expected: float,
@@ -197,6 +210,7 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
                                       f"{SYMBOLIC_SECONDS} s (the symbolic expansion grows quickly with K); use a "
                                       f"smaller K or a simpler loss"):
         field, local_order = against_field(loss, args.against)
+        _check_field_size(field, args.against)
     steps = parse_steps(args.steps)
     check_defined(loss, field, theta0, steps[0])
     digits = parse_digits(args.digits)
@@ -278,6 +292,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "EXIT", "HELP", "KINDS", "MAX_DIGITS", "MAX_MAGNITUDE", "MIN_STEPS", "NAME", "SYMBOLIC_SECONDS", "add_arguments", "check_defined", "measure", "parse_digits",
+    "EXIT", "HELP", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE", "MIN_STEPS", "NAME", "SYMBOLIC_SECONDS", "add_arguments", "check_defined", "measure", "parse_digits",
     "parse_point", "parse_steps", "run", "table", "to_json",
 ]
