@@ -202,6 +202,10 @@ def unique_cases(cases: list[Case]) -> list[Case]:
     return out
 
 
+def _margin(c: Case) -> float:
+    return float(c.margin) if c.margin is not None else float("nan")
+
+
 def violation_figure(e: Evidence) -> Figure | None:
     """For a FAIL or INCONCLUSIVE claim: every case's margin as a bar (the violation drawn, not only told).
 
@@ -214,7 +218,7 @@ def violation_figure(e: Evidence) -> Figure | None:
         return None
     bad = [c for c in cases if c.verdict is not Verdict.PASS]
     # many cases: the ones not passing and the tightest passing ones, so the figure stays readable
-    keep = bad[:30] + sorted((c for c in cases if c.verdict is Verdict.PASS), key=lambda c: c.margin)[
+    keep = bad[:30] + sorted((c for c in cases if c.verdict is Verdict.PASS), key=lambda c: _margin(c))[
         : max(0, 30 - len(bad))]
     keep = [c for c in cases if c in keep]
     from theorycheck.core.evidence import Series
@@ -223,7 +227,7 @@ def violation_figure(e: Evidence) -> Figure | None:
     if len(keep) < len(cases):
         title += f" ({len(keep)} of {len(cases)})"
     return Figure("margins", title, "margin: < 0 violated, ≥ 0 holds (symmetric log scale)", "",
-                  series=[Series("margin", [c.name for c in keep], [c.margin for c in keep], "bar")],
+                  series=[Series("margin", [c.name for c in keep], [_margin(c) for c in keep], "bar")],
                   annotations={"verdicts": [str(c.verdict) for c in keep]})
 
 
