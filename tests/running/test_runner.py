@@ -85,3 +85,9 @@ def test_warnings_are_recorded_in_the_evidence_not_printed(capsys):
     from _synthetic import record
 
     assert "overflow encountered in matmul" in render_markdown(record([ev]))
+
+
+def test_an_error_keeps_its_whole_traceback():
+    ev = run_one(ToyRaises(), RunContext(quick=True))
+    assert ev.traceback.startswith("Traceback (most recent call last):")
+    assert "in evaluate" in ev.traceback and ev.traceback.rstrip().endswith(ev.reason)

@@ -105,6 +105,12 @@ def problem(args: argparse.Namespace) -> Any:
     return problem_from_hessians(load_array(args.hessians, "--hessians", args.key), "--hessians")
 
 
+def _progress(message: str) -> None:
+    from theorycheck.running.limits import status
+
+    status(message)
+
+
 def _check_size(shape: tuple[int, ...], arg: str) -> None:
     """Refuse features whose per-sample Hessians xᵢxᵢᵀ (n×d×d float64, twice over) cannot fit in memory."""
     from theorycheck.running.validate import check_memory
@@ -190,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give either `--batch` or `--sweep-batch`, not both.")
     _check_out(args)
     P = problem(args)
+    _progress(f"η*(B) of n={P.n} samples in d={P.d} dimensions…")
     if args.sweep_batch is not None:
         doc = sweep(P, parse_batches(args.sweep_batch, P.n), args.sampling, rtol, args.out or "reports/stability")
         if args.json:
