@@ -28,11 +28,13 @@ def written(tmp_path_factory):
 
 def test_writes_results_markdown_html_and_figures(written):
     rec, out = written
-    assert sorted(os.listdir(out)) == ["figures", "index.html", "report.md", "results.json"]
+    assert sorted(os.listdir(out)) == [".theorycheck-report.json", "figures", "index.html", "report.md", "results.json"]
     assert load_run(out / "results.json").by_id().keys() == rec.by_id().keys()
     md = (out / "report.md").read_text()
     links = re.findall(r"\]\((figures/[^)]+\.png)\)", md)
-    assert len(links) == 4 and all((out / link).is_file() for link in links)
+    # four figures of the evidence and the margins of the FAIL claim
+    assert len(links) == 5 and all((out / link).is_file() for link in links)
+    assert "figures/02-synthetic-bound-margins.png" in links
     assert stat.S_IMODE(os.stat(out).st_mode) & 0o055, "report directory not readable by others"
 
 
@@ -40,7 +42,7 @@ def test_html_is_self_contained_with_decodable_figures(written):
     _, out = written
     page = (out / "index.html").read_text()
     imgs = IMG.findall(page)
-    assert len(imgs) == 4
+    assert len(imgs) == 5
     assert all(base64.b64decode(b)[:8] == b"\x89PNG\r\n\x1a\n" for b in imgs)
     assert "<script" not in page and "http://" not in page and "https://" not in page
 
@@ -57,7 +59,8 @@ def test_summary_table_then_one_section_per_claim(written, doc):
         assert e.claim_id in text[:first_section] and row < first_section  # in the summary table
         for part in (e.statement, e.falsifier):
             assert part in text
-    assert "1/30 instances violate" in text and '"seed": 17' in text  # the counterexample
+    assert "1/30 instances violate" in text  # the counterexample, as a table of its fields
+    assert re.search(r"\| example.seed \| 17 \||<th>example.seed</th><td>17</td>", text)
     assert "ZeroDivisionError: division by zero" in text  # ERROR reason shown
     assert "worst ratio" in text  # the table figure rendered as a table
 
@@ -112,7 +115,7 @@ def test_out_that_is_a_file_is_an_input_error(tmp_path):
 def test_html_can_be_switched_off(tmp_path):
     write_run(record([Evidence("x", Verdict.PASS, "s", figures=[Figure("curve", "t", series=[Series("a", [1], [2])])])]),
               tmp_path / "r", html=False)
-    assert sorted(os.listdir(tmp_path / "r")) == ["figures", "report.md", "results.json"]
+    assert sorted(os.listdir(tmp_path / "r")) == [".theorycheck-report.json", "figures", "report.md", "results.json"]
 
 
 def test_long_case_tables_fold_unless_a_case_fails():

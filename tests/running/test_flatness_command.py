@@ -51,12 +51,12 @@ def test_not_interpolating_is_an_outcome_not_an_error(files, capsys):
 
 BAD = [
     (["--targets", "{y_short}"], "shape"),
-    (["--features", "{X_nan}"], "NaN"),
-    (["--targets", "{y_inf}"], "NaN or inf"),
-    (["--features", "{X_str}"], "numeric"),
+    (["--features", "{X_nan}"], "non-finite"),
+    (["--targets", "{y_inf}"], "non-finite"),
+    (["--features", "{X_str}"], "not real numbers"),
     (["--features", "{X_1d}"], "shape"),
-    (["--features", "{junk}"], "readable"),
-    (["--features", "/nonexistent/X.npy"], "no such file"),
+    (["--features", "{junk}"], "no numbers"),
+    (["--features", "/nonexistent/X.npy"], "does not exist"),
     (["--width", "0"], "width"),
     (["--lr", "0"], "lr"),
     (["--lr", "-0.1"], "lr"),

@@ -52,7 +52,7 @@ def test_a_fail_is_a_finding_not_a_failed_run(toys, tmp_path, capsys):
 def test_baseline_command_refuses_errors_then_writes_without_timings(toys, tmp_path, capsys):
     base = tmp_path / "baseline.json"
     assert main(["baseline", "--out", str(base), "--quiet"]) == 1
-    assert "toy-raises" in capsys.readouterr().out and not base.exists()
+    assert "toy-raises" in capsys.readouterr().err and not base.exists()
     assert main(["baseline", "--out", str(base), "--quiet", "--allow-error"]) == 0
     doc = json.loads(base.read_text())
     assert doc["settings"]["quick"] is True and all(c["elapsed_s"] == 0.0 for c in doc["claims"])
@@ -87,3 +87,9 @@ def test_warnings_are_recorded_in_the_evidence_not_printed(capsys):
     from _synthetic import record
 
     assert "overflow encountered in matmul" in render_markdown(record([ev]))
+
+
+def test_an_error_keeps_its_whole_traceback():
+    ev = run_one(ToyRaises(), RunContext(quick=True))
+    assert ev.traceback.startswith("Traceback (most recent call last):")
+    assert "in evaluate" in ev.traceback and ev.traceback.rstrip().endswith(ev.reason)

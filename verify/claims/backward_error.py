@@ -31,7 +31,7 @@ from theorycheck.claims.base import Checked, Key, RunContext, Sizes
 from theorycheck.claims.kinds import Ladder, OrderClaim, PropertyClaim
 from theorycheck.claims.registry import register
 from theorycheck.claims.sources import BARRETT_DHERIN, BERNOULLI_SERIES, HLW, HNW, IGR_THEOREM
-from theorycheck.core.evidence import Case, Evidence, Verdict
+from theorycheck.core.evidence import Case, Evidence, Figure, Verdict
 from theorycheck.maths.constants import IGR_COEFFICIENT
 
 sp = lazy.load("sympy")
@@ -136,6 +136,13 @@ class GDOrderClaim(OrderClaim):
         ladder = f"h0·λmax ≤ {numerics.ladders.KAPPA}, {numerics.ladders.LADDER_LENGTH} halvings"
         checked.settings.update({"kind": self.kind, "examples": n, "ladder": ladder})
         return self.assemble(checked)
+
+    def figures(self, checked: Checked) -> Iterable[Figure]:
+        """The ladder of each random quadratic's case too (the zoo ladders drew theirs as they ran)."""
+        for c in checked.cases("quadratics"):
+            study = numerics.order.OrderStudy.from_case(c)
+            if study is not None:
+                yield study.figure(f"{self.id}: {c.name}")
 
     def more_keys(self, checked: Checked) -> dict[str, Any]:
         key: dict[str, Any] = {f"order[{c.name}]": c.measured.get("order") for c in checked.cases("cases")}

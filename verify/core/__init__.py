@@ -1,4 +1,4 @@
-"""The vocabulary every layer shares: the exception family and the evidence data types.
+"""The vocabulary every layer shares: the exception family, the evidence data types and the data-file reader.
 
 The submodules load on first use (``theorycheck.core.errors`` …), so that importing the package is cheap.
 """
@@ -6,5 +6,5 @@ The submodules load on first use (``theorycheck.core.errors`` …), so that impo
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
-    "errors", "evidence",
+    "datafile", "errors", "evidence",
 ])

@@ -235,7 +235,7 @@ class Evidence:
     printed into the run's output.
     ``statement_kind`` is one of :data:`STATEMENT_KINDS` (empty in records
     written before schema version 3).
-    ``traceback`` keeps the full traceback of an ERROR (``reason`` holds its last line).
+    ``traceback`` keeps the whole traceback of an ERROR (``reason`` holds its last line).
     ``settings`` records what the numbers were computed with; by convention
     ``backend`` ("mpmath", "heyoka", "scipy"), ``digits`` (decimal digits
     of working precision), ``quick`` and ``seed``.

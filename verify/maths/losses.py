@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import sympy as sp
 
@@ -160,6 +160,58 @@ class Loss:
         return tuple(out)
 
 
+#: Longest loss expression accepted (characters); longer ones are refused before parsing.
+MAX_EXPRESSION_CHARS = 4000
+#: Largest magnitude of a constant exponent: a**(10**10**10) would build a number with 10**10 digits.
+MAX_EXPONENT = 1000
+
+
+def _constant(node: Any) -> float | None:
+    """The float value of a constant arithmetic subtree (None if it has names or calls); OverflowError if huge."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _constant(node.operand)
+        return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
+    if isinstance(node, ast.BinOp):
+        a, b = _constant(node.left), _constant(node.right)
+        if a is None or b is None:
+            return None
+        ops = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
+               ast.Div: lambda: a / b if b else math.inf, ast.Pow: lambda: math.pow(a, b) if abs(b) <= 1e4 else math.inf}
+        fn = ops.get(type(node.op))
+        if fn is None:
+            return None
+        try:
+            return fn()
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return math.inf
+    return None
+
+
+def check_size(text: str) -> None:
+    """Refuse, before sympy sees it, an expression too long or with a constant exponent too large to expand."""
+    import ast
+
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise InputError(f"the loss expression has {len(text)} characters; at most {MAX_EXPRESSION_CHARS} are "
+                         f"accepted (a longer one takes too long to differentiate).")
+    try:
+        tree = ast.parse(text.replace("^", "**").strip(), mode="eval")
+    except SyntaxError:
+        return  # sympy gives the parse error
+    except (RecursionError, MemoryError, ValueError):
+        raise InputError("the loss expression is nested too deeply to parse.") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            e = _constant(node.right)
+            if e is not None and not abs(e) <= MAX_EXPONENT:
+                raise InputError(f"the loss expression has the exponent {ast.unparse(node.right)[:40]}, larger than "
+                                 f"{MAX_EXPONENT} in magnitude; it cannot be expanded exactly.")
+
+
 def parse_loss(text: str, variables: Sequence[str] | None = None, name: str | None = None) -> Loss:
     """Parse a user expression into a :class:`Loss`.
 
@@ -171,6 +223,7 @@ def parse_loss(text: str, variables: Sequence[str] | None = None, name: str | No
         raise InputError("the loss expression is empty.")
     if re.search(r"__|\blambda\b|\bimport\b|;", text):
         raise InputError(f"cannot parse loss expression {text!r}: only arithmetic and elementary functions are allowed.")
+    check_size(text)
     names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text)) - set(_ALLOWED_FUNCS)
     # every identifier that is not an allowed function becomes a symbol, so an
     # unknown function call `foo(a)` fails as "Symbol is not callable"
@@ -247,4 +300,4 @@ def quadratic_loss(A: Sequence[Sequence[sp.Rational]] | sp.Matrix, name: str = "
     return Loss(name, sp.expand((v.T * A * v)[0] / 2), xs, description=f"½θᵀAθ, A={A.tolist()}")
 
 
-__all__ = ["Loss", "ZOO", "ZOO_POINTS", "exact_point", "get_loss", "parse_loss", "quadratic_loss"]
+__all__ = ["Loss", "MAX_EXPONENT", "MAX_EXPRESSION_CHARS", "ZOO", "check_size", "ZOO_POINTS", "exact_point", "get_loss", "parse_loss", "quadratic_loss"]

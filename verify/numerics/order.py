@@ -157,6 +157,24 @@ class OrderStudy:
         return Case(name=name, verdict=self.verdict, measured=measured, expected={"order": self.expected_order},
                     tolerance={"order": self.tolerance}, margin=self.margin, note=self.reason, data=data)
 
+    @classmethod
+    def from_case(cls, case: Case) -> "OrderStudy | None":
+        """The study behind a case made by :meth:`to_case` (its ``data`` holds the ladder), or None."""
+        from dataclasses import fields as dc_fields
+
+        names = {f.name for f in dc_fields(cls)}
+        d = {k: v for k, v in case.data.items() if k in names}
+        if "steps" not in d or "errors" not in d:
+            return None
+        d.update(verdict=case.verdict, reason=case.note, expected_order=case.expected.get("order", math.nan),
+                 tolerance=case.tolerance.get("order", math.nan))
+        if d.get("order_ci") is not None:
+            d["order_ci"] = tuple(d["order_ci"])
+        try:
+            return cls(**d)
+        except TypeError:
+            return None
+
     def figure(self, title: str) -> Figure:
         """Log-log ladder: resolved and floor points, the fitted line, the expected slope, the floor."""
         series = []

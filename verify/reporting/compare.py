@@ -22,8 +22,10 @@ drift a person would care about (an order moving from 3.000 to 2.999 is
 ``3e-4``); ``atol = 1e-12`` keeps margins that are zero up to round-off from
 failing on relative noise. A key that is not reproducible to that (an estimate
 whose random stream depends on a library version) declares its own tolerance
-in ``Evidence.key_tolerance``; the baseline's declaration wins over the new
-run's, so loosening a tolerance is itself a deliberate baseline update.
+in ``Evidence.key_tolerance``. Only the baseline's declaration counts (or,
+for a key the baseline declares nothing for, the tolerance the claim's code
+declares, passed as ``declared``): the run being judged cannot loosen its own
+test, so loosening a tolerance is itself a deliberate baseline update.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from theorycheck.core.evidence import unjson_float
 from theorycheck.reporting.record import RunRecord
@@ -71,9 +73,9 @@ def within(base: float, new: float, rtol: float, atol: float) -> bool:
     return abs(new - base) <= max(atol, rtol * abs(base))
 
 
-def _tolerance(name: str, base_tol: dict[str, dict[str, float]], new_tol: dict[str, dict[str, float]],
+def _tolerance(name: str, base_tol: Mapping[str, Mapping[str, float]], code_tol: Mapping[str, Mapping[str, float]],
                rtol: float, atol: float) -> tuple[float, float]:
-    t = base_tol.get(name) or new_tol.get(name) or {}
+    t = base_tol.get(name) or code_tol.get(name) or {}
     return float(t.get("rtol", rtol)), float(t.get("atol", atol))
 
 
@@ -104,8 +106,14 @@ def _short(v: Any) -> str:
 
 
 def compare(baseline: RunRecord, new: RunRecord, rtol: float = DEFAULT_RTOL,
-            atol: float = DEFAULT_ATOL) -> list[Difference]:
-    """Every difference between ``baseline`` and ``new``, in baseline order then added claims."""
+            atol: float = DEFAULT_ATOL,
+            declared: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None) -> list[Difference]:
+    """Every difference between ``baseline`` and ``new``, in baseline order then added claims.
+
+    A key's tolerance is the baseline's ``key_tolerance`` entry, else ``declared[claim_id][key]`` (what the
+    claim's code declares), else ``rtol``/``atol``; ``new``'s own ``key_tolerance`` is never used.
+    """
+    declared = declared or {}
     diffs: list[Difference] = []
     for s in COMPARED_SETTINGS:
         b, n = baseline.settings.get(s), new.settings.get(s)
@@ -130,7 +138,7 @@ def compare(baseline: RunRecord, new: RunRecord, rtol: float = DEFAULT_RTOL,
             if k not in b.key:
                 diffs.append(Difference(cid, f"key {k} added ({n.key[k]!r})"))
                 continue
-            r, a = _tolerance(k, b.key_tolerance, n.key_tolerance, rtol, atol)
+            r, a = _tolerance(k, b.key_tolerance, declared.get(cid, {}), rtol, atol)
             diffs += [Difference(cid, f"key {what}") for what in _value_diffs(k, b.key[k], n.key[k], r, a)]
     for cid, n in cur.items():
         if cid not in base:

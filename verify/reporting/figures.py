@@ -33,6 +33,8 @@ FIGSIZE = (5.6, 3.5)  # inches; at DPI this is 504 x 315 px, readable and ~30 kB
 DPI = 90
 
 Renderer = Callable[[Axes, Figure], list[str]]
+#: The expected-slope guide of a log-log ladder is drawn this factor below the data so the fit cannot hide it.
+GUIDE_OFFSET = 3.0
 
 
 def _num(v: Any) -> float:
@@ -98,11 +100,16 @@ def render_loglog(ax: Axes, fig: Figure) -> list[str]:
     notes: list[str] = []
     fitted = fig.annotations.get("fitted_slope")
     dropped = 0
+    fit_present = any(s.label.lower().startswith("fit") for s in fig.series)
     for i, s in enumerate(fig.series):
         label = s.label
         slope = fitted.get(s.label) if isinstance(fitted, dict) else (fitted if i == 0 else None)
         if slope is not None and math.isfinite(_num(slope)):
             label = f"{label} (fitted slope {_num(slope):.3f})"
+        if fit_present and s.label.lower().startswith("expected"):
+            # a guide of the expected slope, not data: moved below the fit so that it is not hidden under it
+            s = Series(s.label, s.x, [_num(y) / GUIDE_OFFSET for y in s.y], s.style)
+            label = f"{label} (guide, drawn ÷{GUIDE_OFFSET:g})"
         dropped += _plot_series(ax, fig, s, label, True, True)
     p = fig.annotations.get("expected_slope")
     # a claim that drew its own expected-order series does not get a second, identical guide
@@ -131,12 +138,101 @@ def _finish(ax: Axes, fig: Figure, notes: list[str], dropped: int) -> list[str]:
     return notes
 
 
+def _bounds_pairs(series: list[Series]) -> list[tuple[Series, Series, str]]:
+    """Series pairs "<name> low" / "<name> high" over the same x: the two ends of one interval per point."""
+    by_label = {s.label.lower(): s for s in series}
+    out = []
+    for s in series:
+        low = s.label.lower()
+        if low.endswith(" low") and low[:-4] + " high" in by_label:
+            hi = by_label[low[:-4] + " high"]
+            if list(map(_num, hi.x)) == list(map(_num, s.x)):
+                out.append((s, hi, s.label[:-4]))
+    return out
+
+
 def render_curve(ax: Axes, fig: Figure) -> list[str]:
-    """A function of one variable (rho(eta), a margin along a sweep) with vline/hline markers."""
+    """A function of one variable (rho(eta), a margin along a sweep) with vline/hline markers.
+
+    A pair of series labelled "X low" / "X high" is drawn as one vertical interval per point, never as lines
+    joining the bounds of different points (those are separate cases, not a function).
+    """
     notes: list[str] = []
     logx, logy = fig.xscale == "log", fig.yscale == "log"
-    dropped = sum(_plot_series(ax, fig, s, s.label, logx, logy) for s in fig.series)
-    return _finish(ax, fig, notes, dropped)
+    pairs = _bounds_pairs(fig.series)
+    paired = {id(s) for lo, hi, _ in pairs for s in (lo, hi)}
+    dropped = 0
+    for lo, hi, name in pairs:
+        xs = [_num(x) for x in lo.x]
+        ax.vlines(xs, [_num(y) for y in lo.y], [_num(y) for y in hi.y], color="tab:blue", lw=2.2, alpha=0.7,
+                  label=f"{name} interval")
+        ax.plot(xs, [_num(y) for y in lo.y], "_", color="tab:blue", ms=12)
+        ax.plot(xs, [_num(y) for y in hi.y], "_", color="tab:blue", ms=12)
+    categorical = bool(pairs)
+    for s in fig.series:
+        if id(s) in paired:
+            continue
+        if categorical:  # beside intervals the other series are values per case: points, not a curve
+            xs, ys, d = _points(s, logx, logy)
+            ax.plot(xs, ys, "o", color="black", ms=4.5, label=s.label, zorder=3)
+            dropped += d
+        else:
+            dropped += _plot_series(ax, fig, s, s.label, logx, logy)
+    notes = _finish(ax, fig, notes, dropped)
+    if categorical:  # after _finish: setting the scale resets the ticks
+        xs = sorted({_num(x) for lo, _, _ in pairs for x in lo.x})
+        if all(math.isfinite(x) and float(x).is_integer() for x in xs):
+            ax.set_xticks(xs, [f"{x:g}" for x in xs])
+    return notes
+
+
+_VERDICT_COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#6e40c9"}
+
+
+def _exp_label(v: float) -> str:
+    """0, or ±10^k written with mathtext (ticks of a symmetric-log axis)."""
+    if v == 0:
+        return "0"
+    k = round(math.log10(abs(v)))
+    return f"${'-' if v < 0 else ''}10^{{{k}}}$"
+
+
+def render_margins(ax: Axes, fig: Figure) -> list[str]:
+    """One horizontal bar per case: its margin (≥ 0 satisfied, < 0 violated), coloured by the case's verdict.
+
+    The series' x are the case names, y the margins; ``annotations["verdicts"]`` the verdicts. The axis is
+    symmetric-log so that a violation of 1e-3 and a slack of 1e2 are both visible.
+    """
+    notes: list[str] = []
+    s = fig.series[0] if fig.series else Series("margin", [], [])
+    verdicts = _as_list(fig.annotations.get("verdicts", []))
+    names = [str(x) for x in s.x]
+    ys = [_num(y) for y in s.y]
+    finite = [abs(y) for y in ys if math.isfinite(y) and y != 0]
+    colours = [_VERDICT_COLOURS.get(str(v), "gray") for v in verdicts] + ["gray"] * (len(ys) - len(verdicts))
+    pos = list(range(len(ys)))[::-1]
+    ax.barh(pos, [y if math.isfinite(y) else 0.0 for y in ys], color=colours, height=0.7)
+    dropped = sum(not math.isfinite(y) for y in ys)
+    ax.axvline(0.0, color="black", lw=1)
+    lin = min(finite) if finite else 1.0
+    ax.set_xscale("symlog", linthresh=max(lin, 1e-300), linscale=0.5)
+    ticks = [0.0]
+    for sign in (-1, 1):
+        mags = [abs(y) for y in ys if math.isfinite(y) and y * sign > 0]
+        if mags:  # at most four decades a side, the largest always, never two labels crowding the zero
+            # decades inside the logarithmic part only (|t| ≥ linthresh): inside the linear part they crowd 0
+            lo_k, hi_k = math.ceil(math.log10(min(mags))), math.ceil(math.log10(max(mags)))
+            step = max(1, math.ceil((hi_k - lo_k) / 3))
+            ticks += [sign * 10.0**k for k in range(hi_k, lo_k - 1, -step)]
+    ticks = sorted(set(ticks))
+    both = min(ticks) < 0 < max(ticks)
+    ax.set_xticks(ticks, ["" if (t == 0 and both) else _exp_label(t) for t in ticks], fontsize=7)
+    ax.xaxis.set_minor_locator(FixedLocator([]))
+    short = [n if len(n) <= 38 else n[:36] + "…" for n in names]
+    ax.set_yticks(pos, short, fontsize=6 if len(ys) > 12 else 7)
+    if dropped:
+        notes.append(f"{dropped} non-finite margin(s) drawn at 0")
+    return notes
 
 
 def render_scatter(ax: Axes, fig: Figure) -> list[str]:
@@ -220,12 +316,26 @@ RENDERERS: dict[str, Renderer] = {
     "scatter": render_scatter,
     "bar": render_bar,
     "interval": render_interval,
+    "margins": render_margins,
 }
 
 
 def is_plot(fig: Figure) -> bool:
     """Whether ``fig`` becomes an image (tables are rendered as tables by the report)."""
     return fig.kind != "table"
+
+
+def formula_png(latex: str, fontsize: int = 11) -> bytes:
+    """A LaTeX formula (matplotlib mathtext, no TeX installation needed) as a tightly cropped PNG."""
+    mfig = plt.figure(figsize=(0.01, 0.01), dpi=110)
+    try:
+        mfig.text(0, 0, f"${latex}$", fontsize=fontsize)
+        buf = io.BytesIO()
+        mfig.savefig(buf, format="png", dpi=110, bbox_inches="tight", pad_inches=0.03, transparent=True,
+                     metadata={"Software": None})
+        return buf.getvalue()
+    finally:
+        plt.close(mfig)
 
 
 def render_png(fig: Figure) -> bytes:
@@ -241,7 +351,10 @@ def render_png(fig: Figure) -> bytes:
     if renderer is None:
         pre.append(f"unknown figure kind {fig.kind!r}; drawn as a curve")
         renderer = render_curve
-    mfig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+    size = FIGSIZE
+    if fig.kind == "margins" and fig.series:
+        size = (FIGSIZE[0], max(FIGSIZE[1], 0.9 + 0.16 * len(fig.series[0].x)))
+    mfig, ax = plt.subplots(figsize=size, dpi=DPI)
     try:
         notes = pre + renderer(ax, fig)
         _log_ticks(ax)
@@ -255,7 +368,8 @@ def render_png(fig: Figure) -> bytes:
         if notes:
             mfig.text(0.01, 0.01, "; ".join(notes), fontsize=7, color="dimgray", va="bottom")
         # fixed margins: tight_layout measured every tick label and took half of all report time
-        mfig.subplots_adjust(left=0.15, right=0.97, top=0.84, bottom=0.2 if notes else 0.15)
+        left = 0.42 if fig.kind == "margins" else 0.15
+        mfig.subplots_adjust(left=left, right=0.97, top=0.84, bottom=0.2 if notes else 0.15)
         buf = io.BytesIO()
         # no Software/date metadata: identical evidence gives identical bytes
         mfig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
@@ -265,6 +379,6 @@ def render_png(fig: Figure) -> bytes:
 
 
 __all__ = [
-    "DPI", "FIGSIZE", "RENDERERS", "Renderer", "is_plot", "render_bar", "render_curve", "render_interval",
-    "render_loglog", "render_png", "render_scatter",
+    "DPI", "FIGSIZE", "GUIDE_OFFSET", "RENDERERS", "Renderer", "formula_png", "is_plot", "render_bar", "render_curve",
+    "render_interval", "render_loglog", "render_margins", "render_png", "render_scatter",
 ]

@@ -82,13 +82,22 @@ def loads(text: str, what: str = "results file") -> RunRecord:
 
     try:
         doc = json.loads(text)
+        validate(doc, what)
     except json.JSONDecodeError as exc:
         raise MalformedFileError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
-    validate(doc, what)
+    except RecursionError:
+        raise MalformedFileError(f"{what} is nested too deeply to be a theorycheck run.") from None
     try:
-        return RunRecord.from_json(doc)
+        record = RunRecord.from_json(doc)
     except (KeyError, TypeError, ValueError) as exc:  # schema should have caught it; keep the promise anyway
         raise MalformedFileError(f"{what} does not match the evidence schema: {exc}.") from None
+    seen: set[str] = set()
+    for e in record.claims:
+        if e.claim_id in seen:
+            raise MalformedFileError(f"{what} holds claim {e.claim_id!r} more than once; a run has one evidence "
+                                     f"per claim.")
+        seen.add(e.claim_id)
+    return record
 
 
 def load_run(path: str | os.PathLike[str], what: str | None = None) -> RunRecord:

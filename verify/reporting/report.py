@@ -12,8 +12,9 @@ then one section per claim: statement, verdict and why, key numbers, figures,
 the cases table, any counterexample, and what would make the claim fail.
 
 Rendering never computes: every number shown comes from the evidence. The
-report is built in a temporary sibling directory and swapped in at the end, so
-a crash mid-write leaves the previous report intact. A figure that cannot be
+report is built in a temporary sibling directory and swapped in at the end
+(:mod:`theorycheck.reporting.outdir`), so a crash mid-write leaves the previous
+report intact, and only a previous report is ever replaced. A figure that cannot be
 drawn becomes a one-line note in its section, never a lost report.
 """
 
@@ -25,16 +26,20 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from theorycheck.core.evidence import Case, Evidence, Figure, Verdict, failure_label
 from theorycheck.reporting.record import RunRecord, dumps
 
-__all__ = ["FIGURE_CACHE_KIND", "dumps", "render_markdown", "render_html", "render_claim_figures", "render_figures", "write_run", "MAX_CASES", "FOLD_CASES", "RenderedFigure"]
+if TYPE_CHECKING:
+    from theorycheck.reporting.outdir import OutputDir
+
+__all__ = ["AREAS", "FIGURE_CACHE_KIND", "FOLD_CASES", "MAX_CASES", "ROUNDOFF_MARGIN", "RenderedFigure", "area_of", "area_title",
+           "counterexample_rows", "dumps", "groups", "latex_of", "margin_text", "render_figures", "render_html",
+           "render_claim_figures", "render_markdown", "split_formula", "summary_text", "unique_cases", "violation_figure", "write_run"]
 
 #: Cases shown per claim; the rest stay in results.json (non-PASS cases are shown first).
 MAX_CASES = 40
@@ -68,20 +73,25 @@ def render_figures(record: RunRecord,
     out: dict[int, list[RenderedFigure]] = {}
     for ci, e in enumerate(record.claims):
         done = (rendered or {}).get(ci)
-        out[ci] = done if done is not None and len(done) == len(e.figures) else render_claim_figures(ci, e)
+        out[ci] = done if done is not None else render_claim_figures(ci, e)
     return out
 
 
 def render_claim_figures(ci: int, e: Evidence) -> list[RenderedFigure]:
-    """The figures of claim number ``ci`` of a run, rendered (PNG bytes, or why not)."""
+    """The figures of claim number ``ci`` of a run, rendered (PNG bytes, or why not).
+
+    A FAIL or INCONCLUSIVE claim's figures start with its margins figure (:func:`violation_figure`).
+    """
     from theorycheck.reporting.figures import is_plot, render_png
 
     rendered = []
-    for fi, f in enumerate(e.figures):
+    extra = violation_figure(e)
+    for fi, f in enumerate(([extra] if extra is not None else []) + list(e.figures)):
         if not is_plot(f):
             rendered.append(RenderedFigure(f))
             continue
-        name = f"{ci:02d}-{_slug(e.claim_id)}-{fi}.png"
+        name = f"{ci:02d}-{_slug(e.claim_id)}-{fi}.png" if extra is None else (
+            f"{ci:02d}-{_slug(e.claim_id)}-margins.png" if fi == 0 else f"{ci:02d}-{_slug(e.claim_id)}-{fi - 1}.png")
         try:
             rendered.append(RenderedFigure(f, name, _png(f, render_png)))
         except Exception as exc:  # noqa: BLE001 - one bad figure must not lose the report
@@ -167,15 +177,194 @@ def _short(s: str, n: int = 90) -> str:
     return cut + " …"
 
 
+def _counterexample_text(e: Evidence) -> str:
+    text = json.dumps(e.counterexample, sort_keys=True, indent=1, default=str, ensure_ascii=False)
+    return text if len(text) <= 4000 else text[:4000] + "\n… (truncated; full counterexample in results.json)"
+
+
+#: Report sections by claim-id prefix, in report order; ids without a known prefix form a section named after it.
+AREAS: dict[str, str] = {
+    "": "Backward error analysis of GD",
+    "nets": "Two-layer networks: flatness, smoothness, edge of stability",
+    "stability": "Linear stability of SGD",
+    "implicit": "Implicit regularisation of GD, SGD and momentum",
+}
+
+
+def area_of(claim_id: str) -> str:
+    """The report section of a claim: its id's prefix before the first dot ('' for the backward-error claims)."""
+    return claim_id.split(".", 1)[0] if "." in claim_id else ""
+
+
+def area_title(area: str) -> str:
+    return AREAS.get(area, area)
+
+
+def groups(record: RunRecord) -> list[tuple[str, list[tuple[int, Evidence]]]]:
+    """The claims grouped by area (known areas first, in :data:`AREAS` order), each with its index in the run."""
+    by: dict[str, list[tuple[int, Evidence]]] = {}
+    for ci, e in enumerate(record.claims):
+        by.setdefault(area_of(e.claim_id), []).append((ci, e))
+    order = [a for a in AREAS if a in by] + [a for a in by if a not in AREAS]
+    return [(a, by[a]) for a in order]
+
+
+def _area_anchor(area: str) -> str:
+    return f"area-{_slug(area or 'backward-error').lower()}"
+
+
+def summary_text(e: Evidence) -> str:
+    """The summary without a leading repeat of the verdict (the badge beside it already says it)."""
+    return re.sub(rf"^\s*{re.escape(str(e.verdict))}\s*[:—-]\s*", "", e.summary)
+
+
 def _kind_label(e: Evidence) -> str:
     """The kind of statement, and for a FAIL what it is called ("theorem: contradicted published statement")."""
     kind = e.statement_kind or "kind not recorded"
     return f"{kind}: {failure_label(e.statement_kind)}" if e.verdict is Verdict.FAIL else kind
 
 
-def _counterexample_text(e: Evidence) -> str:
-    text = json.dumps(e.counterexample, sort_keys=True, indent=1, default=str, ensure_ascii=False)
-    return text if len(text) <= 4000 else text[:4000] + "\n… (truncated; full counterexample in results.json)"
+#: A negative margin this small on a PASS case is round-off in the check's arithmetic, shown as ≈0.
+ROUNDOFF_MARGIN = 1e-9
+
+
+def margin_text(c: Case) -> str:
+    """A case's margin in the report's sign convention: ≥ 0 holds, < 0 violated; PASS round-off shown as ≈0."""
+    if c.margin is None:
+        return ""
+    m = c.margin
+    if c.verdict is Verdict.PASS and -ROUNDOFF_MARGIN < m < 0:
+        return f"≈0 ({m:.2g}, round-off)"
+    return _fmt(m)
+
+
+def unique_cases(cases: list[Case]) -> list[Case]:
+    """The cases with exact repeats (same name, verdict, numbers and note) shown once."""
+    seen: set[str] = set()
+    out = []
+    for c in cases:
+        sig = json.dumps([c.name, str(c.verdict), c.measured, c.expected, c.margin, c.note], sort_keys=True,
+                         default=str)
+        if sig not in seen:
+            seen.add(sig)
+            out.append(c)
+    return out
+
+
+def _margin(c: Case) -> float:
+    return float(c.margin) if c.margin is not None else float("nan")
+
+
+def violation_figure(e: Evidence) -> Figure | None:
+    """For a FAIL or INCONCLUSIVE claim: every case's margin as a bar (the violation drawn, not only told).
+
+    Built from the cases' own margins (nothing is computed); None when no case has a margin.
+    """
+    if e.verdict not in (Verdict.FAIL, Verdict.INCONCLUSIVE):
+        return None
+    cases = [c for c in unique_cases(e.cases) if c.margin is not None]
+    if not cases:
+        return None
+    bad = [c for c in cases if c.verdict is not Verdict.PASS]
+    # many cases: the ones not passing and the tightest passing ones, so the figure stays readable
+    keep = bad[:30] + sorted((c for c in cases if c.verdict is Verdict.PASS), key=lambda c: _margin(c))[
+        : max(0, 30 - len(bad))]
+    keep = [c for c in cases if c in keep]
+    from theorycheck.core.evidence import Series
+
+    title = f"{e.claim_id}: margin per case"
+    if len(keep) < len(cases):
+        title += f" ({len(keep)} of {len(cases)})"
+    return Figure("margins", title, "margin: < 0 violated, ≥ 0 holds (symmetric log scale)", "",
+                  series=[Series("margin", [c.name for c in keep], [_margin(c) for c in keep], "bar")],
+                  annotations={"verdicts": [str(c.verdict) for c in keep]})
+
+
+_SYMBOLIC = re.compile(r"^[A-Za-z0-9_\s+\-*/^().,]+$")
+_SAFE_NAMES = {"sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "atan", "erf", "pi", "E"}
+
+
+def latex_of(value: Any) -> str | None:
+    """LaTeX of a symbolic value of a counterexample (an expression or an exact fraction as text), else None.
+
+    Only plain arithmetic text is read, as sympy symbols and the elementary functions (never evaluated code).
+    """
+    if not isinstance(value, str) or len(value) > 400 or not _SYMBOLIC.match(value) or "__" in value:
+        return None
+    if re.search(r"\.[A-Za-z_]", value) or not re.search(r"[*/^()]|\w\s*[+-]\s*\w", value):
+        return None  # attribute access is never arithmetic; plain numbers and words stay text
+    import sympy as sp
+    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+    if re.fullmatch(r"\s*-?\d{1,60}\s*/\s*\d{1,60}\s*", value):  # an exact fraction
+        num, den = value.split("/")
+        return str(sp.latex(sp.Rational(int(num), int(den)))) if int(den) else None
+    names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", value))
+    local: dict[str, Any] = {n: sp.Symbol(n) for n in names - _SAFE_NAMES}
+    local.update({n: getattr(sp, n) for n in names & _SAFE_NAMES})
+    try:
+        expr = parse_expr(value.replace("^", "**"), local_dict=local, global_dict={
+            n: getattr(sp, n) for n in ("Integer", "Rational", "Float", "Symbol", "Add", "Mul", "Pow")},
+                          transformations=standard_transformations, evaluate=False)
+        names_tex = {}
+        for sym in expr.free_symbols:
+            m = re.fullmatch(r"([A-Za-z]+)((?:_\d+)+)", str(sym))
+            if m:  # L_0_1: a multi-index, written L_{0,1}
+                names_tex[sym] = f"{m.group(1)}_{{{','.join(m.group(2).strip('_').split('_'))}}}"
+        tex = str(sp.latex(expr, symbol_names=names_tex, order="none"))
+        return re.sub(r"(?<![\d.}])1 \\cdot ", "", tex)  # unevaluated 1/5 is 1·(1/5)
+    except Exception:  # noqa: BLE001 - not an expression: shown as text
+        return None
+
+
+def split_formula(note: str) -> tuple[str, str] | None:
+    """(text, LaTeX) when a note ends in ``... = <expression>`` (a polynomial a check printed), else None."""
+    head, sep, tail = note.rpartition(" = ")
+    if not sep or len(tail.strip()) < 12:
+        return None
+    tex = latex_of(tail.strip())
+    return (head + " =", tex) if tex is not None else None
+
+
+def _flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(d, dict):
+        out: list[tuple[str, Any]] = []
+        for k, v in d.items():
+            out += _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    return [(prefix or "value", d)]
+
+
+def counterexample_rows(e: Evidence) -> list[tuple[str, Any]]:
+    """The counterexample as (field, value) rows, nested fields joined with dots, the note first.
+
+    When the counterexample is one of the cases, its measured and expected numbers are in that case's row
+    already: they are not repeated, and the ``case`` field says where they are.
+    """
+    cex = dict(e.counterexample or {})
+    row = next((c for c in e.cases if c.name == cex.get("case")), None)
+    if row is not None:
+        for part in ("measured", "expected"):
+            if part in cex and cex[part] == getattr(row, part):
+                del cex[part]
+        cex["case"] = f"{row.name} (its numbers: that row of the cases table)"
+    rows = _flatten(cex)
+    return sorted(rows, key=lambda r: (r[0] != "note", r[0] != "case"))
+
+
+def _is_matrix(v: Any) -> bool:
+    return (isinstance(v, list) and 0 < len(v) <= 50 and all(isinstance(r, list) and 0 < len(r) <= 20 for r in v)
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for r in v for x in r))
+
+
+def _vector_latex(v: Any) -> str | None:
+    """LaTeX of a short list of exact values (a point such as ['3/10', '1/5']), else None."""
+    if not (isinstance(v, list) and 0 < len(v) <= 12 and all(isinstance(x, str) for x in v)):
+        return None
+    parts = [latex_of(x) or (x if re.fullmatch(r"-?\d+(\.\d+)?", x) else None) for x in v]
+    if any(p is None for p in parts):
+        return None
+    return r"\left(" + ", ".join(p for p in parts if p is not None) + r"\right)"
 
 
 # ----------------------------------------------------------------------------- Markdown
@@ -187,44 +376,83 @@ def render_markdown(record: RunRecord, figures: dict[int, list[RenderedFigure]] 
                     figure_dir: str = "figures") -> str:
     """The Markdown report; figure images are linked from ``figure_dir`` (relative to report.md)."""
     figures = figures or {}
+    grouped = groups(record)
     lines = ["# theorycheck report", "", _meta(record), "", f"**{len(record.claims)} claims: {_counts(record)}**", "",
-             "| claim | kind | source | verdict | key number |", "|---|---|---|---|---|"]
-    for e in record.claims:
-        lines.append(f"| [`{e.claim_id}`](#{_slug(e.claim_id).lower()}) | {e.statement_kind} | "
-                     f"{_md(_short(e.source))} | **{e.verdict}** | {_md(e.summary)} |")
-    for ci, e in enumerate(record.claims):
-        lines += ["", f"<a id=\"{_slug(e.claim_id).lower()}\"></a>", f"## {e.claim_id}: {e.title}", "",
-                  f"*Source:* {e.source}", "", f"*Statement:* {e.statement}", "",
-                  f"*Verdict:* **{e.verdict}** ({_kind_label(e)}) — {e.summary}"]
-        if e.reason:
-            lines += ["", f"*Why:* {e.reason}"]
-        if e.warnings:
-            lines += ["", "*Warnings during the check:* " + "; ".join(f"`{w}`" for w in e.warnings)]
-        if e.key:
-            lines += ["", "*Key numbers:* " + ", ".join(f"`{k} = {_fmt(v)}`" for k, v in e.key.items())]
-        for rf in figures.get(ci, []):
-            if rf.png is not None:
-                lines += ["", f"![{_md(rf.figure.title)}]({figure_dir}/{rf.filename})"]
-            elif rf.error is not None:
-                lines += ["", f"*Figure “{rf.figure.title}” could not be drawn:* {rf.error}"]
-            else:
-                lines += ["", *_md_table(rf.figure)]
-        if e.cases:
-            shown, left = _shown_cases(e.cases)
-            lines += ["", "| case | verdict | measured | expected | margin | note |", "|---|---|---|---|---|---|"]
-            for c in shown:
-                margin = "" if c.margin is None else _fmt(c.margin)
-                lines.append(f"| {_md(c.name)} | {c.verdict} | {_md(_kv(c.measured))} | {_md(_kv(c.expected))} | "
-                             f"{margin} | {_md(c.note)} |")
-            if left:
-                lines += ["", f"… and {left} more cases (all PASS or shown above) in results.json."]
-        if e.counterexample:
-            lines += ["", "*Counterexample:*", "", "```json", _counterexample_text(e), "```"]
-        lines += ["", f"*Would fail if:* {e.falsifier}"]
+             "## Contents", ""]
+    for area, items in grouped:
+        lines.append(f"- [{_md(area_title(area))}](#{_area_anchor(area)}) ({_counts_of([e for _, e in items])})")
+        for _, e in items:
+            lines.append(f"  - [`{e.claim_id}`](#{_slug(e.claim_id).lower()}) **{e.verdict}**")
+    lines += ["", "| claim | kind | source | verdict | key number |", "|---|---|---|---|---|"]
+    for area, items in grouped:
+        lines.append(f"| **{_md(area_title(area))}** | | | | |")
+        for _, e in items:
+            lines.append(f"| [`{e.claim_id}`](#{_slug(e.claim_id).lower()}) | {e.statement_kind} | {_md(_short(e.source))} | "
+                         f"**{e.verdict}** | {_md(summary_text(e))} |")
+    for area, items in grouped:
+        lines += ["", f"<a id=\"{_area_anchor(area)}\"></a>", f"## {area_title(area)}"]
+        for ci, e in items:
+            lines += _md_claim(ci, e, figures.get(ci, []), figure_dir)
     lines += ["", "## Environment", "", "```json",
               json.dumps({"environment": record.environment, "settings": record.settings}, indent=1,
                          sort_keys=True, default=str), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _counts_of(evs: list[Evidence]) -> str:
+    c = Counter(str(e.verdict) for e in evs)
+    return ", ".join(f"{c[v]} {v}" for v in ("PASS", "FAIL", "INCONCLUSIVE", "ERROR") if c[v])
+
+
+def _md_claim(ci: int, e: Evidence, rfs: list[RenderedFigure], figure_dir: str) -> list[str]:
+    lines = ["", f"<a id=\"{_slug(e.claim_id).lower()}\"></a>", f"### {e.claim_id}: {e.title}", "",
+             f"*Source:* {e.source}", "", f"*Statement:* {e.statement}", "",
+             f"*Verdict:* **{e.verdict}** ({_kind_label(e)}) — {summary_text(e)}"]
+    if e.reason:
+        lines += ["", f"*Why:* {e.reason}"]
+    if e.traceback:
+        lines += ["", "<details><summary>Traceback</summary>", "", "```text", e.traceback.rstrip(), "```", "",
+                  "</details>"]
+    if e.warnings:
+        lines += ["", "*Warnings during the check:* " + "; ".join(f"`{w}`" for w in e.warnings)]
+    if e.key:
+        lines += ["", "*Key numbers:* " + ", ".join(f"`{k} = {_fmt(v)}`" for k, v in e.key.items())]
+    for rf in rfs:
+        if rf.png is not None:
+            lines += ["", f"![{_md(rf.figure.title)}]({figure_dir}/{rf.filename})"]
+        elif rf.error is not None:
+            lines += ["", f"*Figure “{rf.figure.title}” could not be drawn:* {rf.error}"]
+        else:
+            lines += ["", *_md_table(rf.figure)]
+    cases = unique_cases(e.cases)
+    if cases:
+        shown, left = _shown_cases(cases)
+        lines += ["", "| case | verdict | measured | expected | margin (≥ 0 holds) | note |", "|---|---|---|---|---|---|"]
+        for c in shown:
+            lines.append(f"| {_md(c.name)} | {c.verdict} | {_md(_kv(c.measured))} | {_md(_kv(c.expected))} | "
+                         f"{_md(margin_text(c))} | {_md(_md_note(c.note))} |")
+        if left:
+            lines += ["", f"… and {left} more cases (all PASS or shown above) in results.json."]
+    if e.counterexample:
+        lines += ["", "*Counterexample:*", "", "| field | value |", "|---|---|"]
+        for k, v in counterexample_rows(e):
+            lines.append(f"| {_md(k)} | {_md(_md_value(v))} |")
+    lines += ["", f"*Would fail if:* {e.falsifier}"]
+    return lines
+
+
+def _md_note(note: str) -> str:
+    parts = split_formula(note)
+    return note if parts is None else f"{parts[0]} ${parts[1]}$"
+
+
+def _md_value(v: Any) -> str:
+    tex = latex_of(v) or _vector_latex(v)
+    if tex is not None:
+        return f"${tex}$"
+    if _is_matrix(v):
+        return "[" + "; ".join(", ".join(_fmt(x) for x in r) for r in v) + "]"
+    return _fmt(v)
 
 
 def _md_table(f: Figure) -> list[str]:
@@ -257,6 +485,15 @@ pre{background:#f6f8fa;padding:.6em;overflow:auto;font-size:.8em;max-height:24em
 .key code{background:#f6f8fa;padding:.1em .3em;border-radius:.3em;margin-right:.4em}
 .note{color:#57606a;font-size:.85em}
 summary{cursor:pointer;color:#57606a;font-size:.9em;margin:.6em 0}
+h2.area{font-size:1.4em;border-top:3px solid #1f2328}h3{font-size:1.1em;border-top:1px solid #d0d7de;padding-top:.8em;
+margin-top:1.6em}
+nav.toc{background:#f6f8fa;border:1px solid #d0d7de;border-radius:.4em;padding:.2em 1em .6em;margin:1em 0}
+nav.toc h2{border:0;margin:.4em 0;padding:0;font-size:1.05em}nav.toc ul{list-style:none;padding-left:1em;columns:2}
+nav.toc li{margin:.1em 0}tr.area th{background:#eaeef2;text-align:left}
+table.cex{width:auto}table.cex th{text-align:right;white-space:nowrap}
+table.matrix{width:auto;margin:0;font-family:ui-monospace,Menlo,monospace}table.matrix td{border:0;border-left:1px solid
+#d0d7de;padding:.05em .5em}img.formula{vertical-align:middle;border:0;max-width:none}
+.fwrap{max-width:30em;overflow-x:auto;padding:.1em 0}
 """
 
 
@@ -269,66 +506,123 @@ def _badge(v: Verdict | str) -> str:
 
 
 def render_html(record: RunRecord, figures: dict[int, list[RenderedFigure]] | None = None) -> str:
-    """The self-contained HTML report (figures embedded as base64 PNG)."""
+    """The self-contained HTML report (figures and formulas embedded as base64 PNG, no scripts)."""
     figures = figures if figures is not None else render_figures(record)
+    grouped = groups(record)
     p = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
          '<meta name="viewport" content="width=device-width, initial-scale=1">',
          "<title>theorycheck report</title>", f"<style>{_CSS}</style></head><body>",
          "<h1>theorycheck report</h1>", f'<p class="meta">{_h(_meta(record))}</p>',
          f"<p><strong>{len(record.claims)} claims: {_h(_counts(record))}</strong></p>",
-         '<table class="summary"><thead><tr><th>claim</th><th>kind</th><th>source</th><th>verdict</th>'
-         "<th>key number</th></tr></thead><tbody>"]
-    for ci, e in enumerate(record.claims):
-        p.append(f'<tr><td><a href="#c{ci}"><code>{_h(e.claim_id)}</code></a></td><td>{_h(e.statement_kind)}</td>'
-                 f'<td title="{_h(e.source)}">{_h(_short(e.source))}</td>'
-                 f"<td>{_badge(e.verdict)}</td><td>{_h(e.summary)}</td></tr>")
+         '<nav class="toc"><h2>Contents</h2><ol>']
+    for area, items in grouped:
+        p.append(f'<li><a href="#{_area_anchor(area)}">{_h(area_title(area))}</a> '
+                 f'<span class="note">({_h(_counts_of([e for _, e in items]))})</span><ul>')
+        p += [f'<li>{_badge(e.verdict)} <a href="#c{ci}"><code>{_h(e.claim_id)}</code></a></li>' for ci, e in items]
+        p.append("</ul></li>")
+    p.append("</ol></nav>")
+    p.append('<table class="summary"><thead><tr><th>claim</th><th>kind</th><th>source</th><th>verdict</th>'
+             "<th>key number</th></tr></thead><tbody>")
+    for area, items in grouped:
+        p.append(f'<tr class="area"><th colspan="5">{_h(area_title(area))}</th></tr>')
+        for ci, e in items:
+            p.append(f'<tr><td><a href="#c{ci}"><code>{_h(e.claim_id)}</code></a></td><td>{_h(e.statement_kind)}</td>'
+                     f'<td title="{_h(e.source)}">{_h(_short(e.source))}</td>'
+                     f"<td>{_badge(e.verdict)}</td><td>{_h(summary_text(e))}</td></tr>")
     p.append("</tbody></table>")
-    for ci, e in enumerate(record.claims):
-        p += [f'<section id="c{ci}"><h2><code>{_h(e.claim_id)}</code> {_h(e.title)}</h2>',
-              f'<p><span class="label">Source.</span> {_h(e.source)}</p>',
-              f'<p><span class="label">Statement.</span> {_h(e.statement)}</p>',
-              f"<p>{_badge(e.verdict)} ({_h(_kind_label(e))}) {_h(e.summary)}</p>"]
-        if e.reason:
-            p.append(f'<p><span class="label">Why.</span> {_h(e.reason)}</p>')
-        if e.warnings:
-            p.append('<p class="note"><span class="label">Warnings during the check.</span> '
-                     + "; ".join(f"<code>{_h(w)}</code>" for w in e.warnings) + "</p>")
-        if e.key:
-            p.append('<p class="key"><span class="label">Key numbers.</span> '
-                     + "".join(f"<code>{_h(k)} = {_h(_fmt(v))}</code>" for k, v in e.key.items()) + "</p>")
-        for rf in figures.get(ci, []):
-            if rf.png is not None:
-                b64 = base64.b64encode(rf.png).decode("ascii")
-                # the title is drawn in the image; alt text repeats it for screen readers
-                p.append(f'<figure><img src="data:image/png;base64,{b64}" alt="{_h(rf.figure.title)}"></figure>')
-            elif rf.error is not None:
-                p.append(f'<p class="note">Figure “{_h(rf.figure.title)}” could not be drawn: {_h(rf.error)}</p>')
-            else:
-                p.append(_html_table(rf.figure))
-        if e.cases:
-            shown, left = _shown_cases(e.cases)
-            bad = sum(c.verdict is not Verdict.PASS for c in e.cases)
-            # long all-PASS tables fold away; a table with a failing case stays open
-            fold = len(e.cases) > FOLD_CASES
-            if fold:
-                p.append(f"<details{' open' if bad else ''}><summary>{len(e.cases)} cases, {bad} not PASS</summary>")
-            p.append("<table><thead><tr><th>case</th><th>verdict</th><th>measured</th><th>expected</th>"
-                     "<th>margin</th><th>note</th></tr></thead><tbody>")
-            for c in shown:
-                margin = "" if c.margin is None else _fmt(c.margin)
-                p.append(f"<tr><td>{_h(c.name)}</td><td>{_badge(c.verdict)}</td><td class=\"num\">{_h(_kv(c.measured))}"
-                         f"</td><td class=\"num\">{_h(_kv(c.expected))}</td><td class=\"num\">{_h(margin)}</td>"
-                         f"<td>{_h(c.note)}</td></tr>")
-            p.append("</tbody></table>" + ("</details>" if fold else ""))
-            if left:
-                p.append(f'<p class="note">… and {left} more cases (all PASS or shown above) in results.json.</p>')
-        if e.counterexample:
-            p.append(f'<p class="label">Counterexample.</p><pre>{_h(_counterexample_text(e))}</pre>')
-        p.append(f'<p><span class="label">Would fail if.</span> {_h(e.falsifier)}</p></section>')
+    for area, items in grouped:
+        p.append(f'<h2 id="{_area_anchor(area)}" class="area">{_h(area_title(area))}</h2>')
+        for ci, e in items:
+            p += _html_claim(ci, e, figures.get(ci, []))
     env = json.dumps({"environment": record.environment, "settings": record.settings}, indent=1, sort_keys=True,
                      default=str)
     p += ['<h2>Environment</h2>', f"<pre>{_h(env)}</pre>", "</body></html>"]
     return "\n".join(p) + "\n"
+
+
+def _img(png: bytes, alt: str, cls: str = "") -> str:
+    b64 = base64.b64encode(png).decode("ascii")
+    c = f' class="{cls}"' if cls else ""
+    return f'<img{c} src="data:image/png;base64,{b64}" alt="{_h(alt)}" title="{_h(alt)}">'
+
+
+def _html_value(v: Any) -> str:
+    """A counterexample value: a formula as an image (its LaTeX as alt text), a matrix as a table, else text."""
+    tex = latex_of(v) or _vector_latex(v)
+    if tex is not None:
+        from theorycheck.reporting.figures import formula_png
+
+        try:
+            return f'<div class="fwrap">{_img(formula_png(tex), tex, "formula")}</div>'
+
+        except Exception:  # noqa: BLE001 - mathtext cannot draw every LaTeX: the source then
+            return f"<code>{_h(tex)}</code>"
+    if _is_matrix(v):
+        rows = "".join("<tr>" + "".join(f"<td>{_h(_fmt(x))}</td>" for x in r) + "</tr>" for r in v)
+        return f'<table class="matrix"><tbody>{rows}</tbody></table>'
+    return _h(_fmt(v))
+
+
+def _html_note(note: str) -> str:
+    parts = split_formula(note)
+    if parts is None:
+        return _h(note)
+    from theorycheck.reporting.figures import formula_png
+
+    try:
+        img = _img(formula_png(parts[1], fontsize=9), parts[1], "formula")
+        return f'{_h(parts[0])} <div class="fwrap">{img}</div>'
+
+    except Exception:  # noqa: BLE001 - mathtext cannot draw every LaTeX: the text then
+        return _h(note)
+
+
+def _html_claim(ci: int, e: Evidence, rfs: list[RenderedFigure]) -> list[str]:
+    p = [f'<section id="c{ci}"><h3><code>{_h(e.claim_id)}</code> {_h(e.title)}</h3>',
+         f'<p><span class="label">Source.</span> {_h(e.source)}</p>',
+         f'<p><span class="label">Statement.</span> {_h(e.statement)}</p>',
+         f"<p>{_badge(e.verdict)} ({_h(_kind_label(e))}) {_h(summary_text(e))}</p>"]
+    if e.reason:
+        p.append(f'<p><span class="label">Why.</span> {_h(e.reason)}</p>')
+    if e.traceback:
+        p.append(f"<details><summary>Traceback</summary><pre>{_h(e.traceback)}</pre></details>")
+    if e.warnings:
+        p.append('<p class="note"><span class="label">Warnings during the check.</span> '
+                 + "; ".join(f"<code>{_h(w)}</code>" for w in e.warnings) + "</p>")
+    if e.key:
+        p.append('<p class="key"><span class="label">Key numbers.</span> '
+                 + "".join(f"<code>{_h(k)} = {_h(_fmt(v))}</code>" for k, v in e.key.items()) + "</p>")
+    for rf in rfs:
+        if rf.png is not None:
+            # the title is drawn in the image; alt text repeats it for screen readers
+            p.append(f"<figure>{_img(rf.png, rf.figure.title)}</figure>")
+        elif rf.error is not None:
+            p.append(f'<p class="note">Figure “{_h(rf.figure.title)}” could not be drawn: {_h(rf.error)}</p>')
+        else:
+            p.append(_html_table(rf.figure))
+    if e.counterexample:
+        rows = "".join(f"<tr><th>{_h(k)}</th><td>{_html_value(v)}</td></tr>" for k, v in counterexample_rows(e))
+        p.append(f'<p class="label">Counterexample.</p><table class="cex"><tbody>{rows}</tbody></table>')
+    cases = unique_cases(e.cases)
+    if cases:
+        shown, left = _shown_cases(cases)
+        bad = sum(c.verdict is not Verdict.PASS for c in cases)
+        # long all-PASS tables fold away; a table with a failing case stays open
+        fold = len(cases) > FOLD_CASES
+        if fold:
+            p.append(f"<details{' open' if bad else ''}><summary>{len(cases)} cases, {bad} not PASS</summary>")
+        p.append("<table><thead><tr><th>case</th><th>verdict</th><th>measured</th><th>expected</th>"
+                 '<th title="≥ 0: the statement holds with this much room; < 0: violated">margin (≥ 0 holds)</th>'
+                 "<th>note</th></tr></thead><tbody>")
+        for c in shown:
+            p.append(f"<tr><td>{_h(c.name)}</td><td>{_badge(c.verdict)}</td><td class=\"num\">{_h(_kv(c.measured))}"
+                     f"</td><td class=\"num\">{_h(_kv(c.expected))}</td><td class=\"num\">{_h(margin_text(c))}</td>"
+                     f"<td>{_html_note(c.note)}</td></tr>")
+        p.append("</tbody></table>" + ("</details>" if fold else ""))
+        if left:
+            p.append(f'<p class="note">… and {left} more cases (all PASS or shown above) in results.json.</p>')
+    p.append(f'<p><span class="label">Would fail if.</span> {_h(e.falsifier)}</p></section>')
+    return p
 
 
 def _html_table(f: Figure) -> str:
@@ -340,22 +634,32 @@ def _html_table(f: Figure) -> str:
 
 
 # ----------------------------------------------------------------------------- writing
-def write_run(record: RunRecord, out_dir: str | os.PathLike[str], html: bool = True,
+def write_run(record: RunRecord, out_dir: "str | os.PathLike[str] | OutputDir", html: bool = True,
               rendered: dict[int, list[RenderedFigure]] | None = None) -> Path:
-    """Write results.json, report.md, figures/ and (``html``) index.html into ``out_dir`` atomically.
+    """Write results.json, report.md, figures/ and (``html``) index.html into ``out_dir`` crash-safely.
 
     ``rendered``: figures already drawn, by claim index (see :func:`render_figures`).
-    """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        from theorycheck.core.errors import InputError
 
-        raise InputError(f"`--out` {str(out)!r} exists and is not a directory.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    ``out_dir`` is a path (validated and locked here, waiting for another writer of the same directory) or an
+    :class:`~theorycheck.reporting.outdir.OutputDir` already claimed by the caller; see
+    :mod:`theorycheck.reporting.outdir` for what may be replaced and how the swap survives a crash.
+    """
+    from theorycheck.reporting import outdir
+
+    if isinstance(out_dir, outdir.OutputDir):
+        return _write_claimed(record, out_dir, html, rendered)
+    with outdir.claim_output(out_dir, wait=True) as target:
+        return _write_claimed(record, target, html, rendered)
+
+
+def _write_claimed(record: RunRecord, target: "OutputDir", html: bool,
+                   rendered: dict[int, list[RenderedFigure]] | None) -> Path:
+    from theorycheck.reporting import outdir
+
+    tmp = outdir.new_tree(target.path)
     try:
-        _chmod_like_mkdir(tmp)
         (tmp / "results.json").write_text(dumps(record), encoding="utf-8")
+        outdir._step("results-written")
         figs = render_figures(record, rendered)
         pngs = [rf for rfs in figs.values() for rf in rfs if rf.png is not None]
         if pngs:
@@ -365,28 +669,10 @@ def write_run(record: RunRecord, out_dir: str | os.PathLike[str], html: bool = T
         (tmp / "report.md").write_text(render_markdown(record, figs), encoding="utf-8")
         if html:
             (tmp / "index.html").write_text(render_html(record, figs), encoding="utf-8")
-        _swap_in(tmp, out)
+        outdir._step("files-written")
+        outdir.write_marker(tmp)
+        outdir.swap_in(tmp, target.path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
-
-
-def _chmod_like_mkdir(path: Path) -> None:
-    """mkdtemp makes 0700 directories; a report is for reading, so give it the umask's usual mode."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o777 & ~mask)
-
-
-def _swap_in(new: Path, out: Path) -> None:
-    """Replace directory ``out`` by ``new`` with two renames (old kept until the new is in place)."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(out, old)
-    os.replace(new, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    return Path(target.shown)

@@ -116,7 +116,7 @@ _EVIDENCE = {
         "elapsed_s": {**_NUMBER, "description": "Wall time of the check in seconds; never compared."},
         "warnings": {"type": "array", "items": {"type": "string"},
                      "description": "Distinct warnings the check emitted (recorded, not printed)."},
-        "traceback": {"type": "string", "description": "The full traceback of an ERROR (empty otherwise)."},
+        "traceback": {"type": "string", "description": "The whole traceback of an ERROR (reason: its last line)."},
     },
 }
 

@@ -47,27 +47,83 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that executors shut their workers down on the way out."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _signal_exit(code: int, as_program: bool) -> int:
+    """The exit after the one line about an interrupt or a SIGTERM.
+
+    Run as a program, the process leaves at once with ``code`` (everything was cleaned up while the exception
+    unwound): CPython otherwise re-kills itself with SIGINT at shutdown when the interrupt passed through
+    embedded code (a C extension evaluating Python), which would turn exit 130 into death by signal.
+    """
+    if as_program:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        import os
+
+        os._exit(code)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``theorycheck`` console script and ``python -m verify``."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    import signal
+
+    from theorycheck.running.limits import check_interrupted, on_interrupt, reset_interrupt
+
+    reset_interrupt()
+    previous: dict[int, object] = {}
     try:
-        return int(args._run(args) or 0)
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _on_sigterm)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:  # not the main thread (an embedding program): leave its signals alone
+        pass
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        check_interrupted()
+        code = int(args._run(args) or 0)
+        check_interrupted()
+        return code
     except TheorycheckError as exc:
         print(f"theorycheck: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("theorycheck: interrupted", file=sys.stderr)
-        return 130
+        return _signal_exit(130, argv is None)
+    except Terminated:
+        print("theorycheck: terminated", file=sys.stderr)
+        return _signal_exit(143, argv is None)
+    except RecursionError:
+        print("theorycheck: error: the input is nested too deeply to process (Python's recursion limit); "
+              "simplify it.", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("theorycheck: error: out of memory; use smaller sizes.", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # the reader (e.g. `| head`) went away: not an error of ours; silence the flush at exit
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:  # called in-process (tests, an embedding program), leave the signals as they were
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
 __all__ = [
-    "COMMAND_MODULES", "build_parser", "main",
+    "COMMAND_MODULES", "Terminated", "build_parser", "main",
 ]
 
 

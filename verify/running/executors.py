@@ -138,9 +138,16 @@ class Executor(ABC):
         _CURRENT = self
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         global _CURRENT
         _CURRENT = self._previous
+        if exc_type is not None:
+            self.abort()  # an interrupt or a signal: do not wait for the work in flight
+        else:
+            self.close()
+
+    def abort(self) -> None:
+        """Stop now, ending workers without waiting for their work (default: :meth:`close`)."""
         self.close()
 
 
@@ -198,6 +205,11 @@ class ProcessExecutor(Executor):
         return _collect(futures, as_completed(futures), len(items), desc, progress, on_result)
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self) -> None:
+        for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+            proc.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

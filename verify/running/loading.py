@@ -206,7 +206,7 @@ def select(*, ids: Sequence[str] | None = None, tags: Sequence[str] | None = Non
     A selection that keeps nothing is an :class:`InputError`.
     """
     if ids:
-        chosen = [resolve(cid) for cid in ids]
+        chosen = [resolve(cid) for cid in dict.fromkeys(ids)]  # `--claim X --claim X` runs X once
         if only_user:
             built = [c.id for c in chosen if registry.is_builtin(c)]
             if built:
@@ -220,6 +220,10 @@ def select(*, ids: Sequence[str] | None = None, tags: Sequence[str] | None = Non
             have = {c.id for c in chosen}
             chosen += [c for c in user if c.id not in have]
     if tags:
+        from theorycheck.running.validate import check_tag
+
+        for tag in tags:  # a misspelt tag is an error naming the close ones, not an empty selection
+            check_tag(tag, (t for c in chosen for t in c.tags))
         chosen = [c for c in chosen if set(tags) & set(c.tags)]
     if areas:
         known = {registry.area_of(c) for c in (chosen if only_user else claims.all_claims())}

@@ -23,6 +23,7 @@ from theorycheck.reporting.environment import describe
 from theorycheck.reporting.record import RunRecord
 from theorycheck.running.costs import expected_costs, record_costs
 from theorycheck.running.executors import Executor, Outcome, get_executor
+from theorycheck.running.limits import check_interrupted
 
 
 def error_evidence(claim: Claim, message: str, summary: str) -> Evidence:
@@ -41,6 +42,8 @@ def error_evidence(claim: Claim, message: str, summary: str) -> Evidence:
 
 #: At most this many distinct warnings are kept per claim.
 MAX_WARNINGS = 20
+#: Characters of an ERROR's traceback kept in the evidence (the end, where the error is).
+MAX_TRACEBACK = 20000
 
 
 def run_one(claim: Claim, ctx: RunContext) -> Evidence:
@@ -56,15 +59,18 @@ def run_one(claim: Claim, ctx: RunContext) -> Evidence:
         try:
             ev = claim.run(ctx)
         except Exception as exc:  # noqa: BLE001 - recorded, not swallowed
+            check_interrupted()  # a library that turned Ctrl-C into its own error: still an interrupt
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
             ev = error_evidence(claim, tb, f"check raised {type(exc).__name__}")
-            ev.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            full = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            ev.traceback = full if len(full) <= MAX_TRACEBACK else "…\n" + full[-MAX_TRACEBACK:]
     seen: list[str] = []
     for w in caught:
         msg = f"{w.category.__name__}: {w.message} ({Path(w.filename).name}:{w.lineno})"
         if msg not in seen:
             seen.append(msg)
     ev.warnings = list(ev.warnings) + seen[:MAX_WARNINGS]
+    check_interrupted()  # an interrupt a library swallowed ends the run here, not after every other claim
     return ev
 
 
@@ -128,5 +134,5 @@ def _evidence(claim: Claim, o: Outcome) -> Evidence:
 
 
 __all__ = [
-    "MAX_WARNINGS", "error_evidence", "precision", "run_claims", "run_one",
+    "MAX_TRACEBACK", "MAX_WARNINGS", "error_evidence", "precision", "run_claims", "run_one",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
+from pathlib import Path
 
 from theorycheck.core.errors import InputError
 from theorycheck.reporting.compare import DEFAULT_ATOL, DEFAULT_RTOL, compare
@@ -22,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--atol", type=float, default=DEFAULT_ATOL,
                    help=f"absolute tolerance floor on key numbers (default {DEFAULT_ATOL:g})")
     p.add_argument("--quiet", action="store_true", help="print differences only, no summary line")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="exit 0 with a warning when BASELINE.json does not exist (default: exit 2)")
 
 
 def _tol(name: str, v: float) -> float:
@@ -30,11 +34,22 @@ def _tol(name: str, v: float) -> float:
     return v
 
 
+def declared_tolerances() -> dict[str, dict[str, dict[str, float]]]:
+    """Per-key tolerances the registered claims' code declares (``Key.tolerance``), by claim id."""
+    from theorycheck import claims
+
+    return {c.id: {k.name: dict(k.tolerance) for k in c.keys if k.tolerance} for c in claims.all_claims()}
+
+
 def run(args: argparse.Namespace) -> int:
     rtol, atol = _tol("rtol", args.rtol), _tol("atol", args.atol)
+    if args.allow_missing and args.baseline and not Path(args.baseline).exists():
+        print(f"theorycheck: warning: no baseline {args.baseline!r}; nothing compared (--allow-missing).",
+              file=sys.stderr)
+        return 0
     base = load_run(args.baseline, "baseline")
     new = load_run(args.new, "results file")
-    diffs = compare(base, new, rtol=rtol, atol=atol)
+    diffs = compare(base, new, rtol=rtol, atol=atol, declared=declared_tolerances())
     for d in diffs:
         print(d)
     if not args.quiet:
@@ -48,5 +63,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "HELP", "NAME", "add_arguments", "run",
+    "HELP", "NAME", "add_arguments", "declared_tolerances", "run",
 ]

@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     for c in selected_from_args(args):
         mark = "" if registry.is_builtin(c) else "  (user)"
-        print(f"{c.id:<40} {c.statement_kind or "unstated":<13} {c.title}  [{c.source}]{mark}")
+        print(f"{c.id:<40} {c.statement_kind or 'unstated':<13} {c.title}  [{c.source}]{mark}")
     return 0
 
 

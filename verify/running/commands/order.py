@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -38,6 +39,10 @@ MOMENTUM_STEPS = "1/64,1/128,1/256,1/512"
 KINDS = ("local", "global")
 EXIT = {"PASS": 0, "FAIL": 1, "INCONCLUSIVE": 3}
 MIN_STEPS = 3
+#: Largest field (sympy operations over its components) compiled for integration.
+MAX_FIELD_OPS = 200_000
+#: Wall-clock bound on parsing the loss and building the field against which GD is measured.
+SYMBOLIC_SECONDS = 60
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -68,13 +73,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 # --- validation (each returns the cleaned value or raises InputError naming the argument) ----------
 
-def _fraction(text: str, what: str) -> Fraction:
-    """An exact rational from ``0.7``, ``1/8`` or ``2e-3``; non-finite or non-numeric text is an InputError."""
+#: Largest magnitude of a number given on the command line: beyond it float64 steps overflow or underflow.
+MAX_MAGNITUDE = Fraction(10) ** 100
+#: Most working digits: beyond this the integrators run for minutes with nothing more to resolve.
+MAX_DIGITS = 300
+
+
+def _fraction(text: str, what: str, smallest: Fraction | None = None) -> Fraction:
+    """An exact rational from ``0.7``, ``1/8`` or ``2e-3`` with magnitude at most 1e100 (and, when nonzero, at
+    least ``smallest``); non-finite, non-numeric or out-of-range text is an InputError."""
     t = text.strip()
+    # a huge exponent (1e999999999) would make Fraction build a giant integer: refuse it by its text
+    m = re.search(r"[eE]([+-]?\d+)$", t)
+    if m and abs(int(m.group(1))) > 400:
+        raise InputError(f"{what} {t!r} is out of range: magnitudes up to 1e100 are accepted.")
     try:
-        return Fraction(t)
+        fr = Fraction(t)
     except (ValueError, ZeroDivisionError):
         pass
+    else:
+        if abs(fr) > MAX_MAGNITUDE or (smallest is not None and fr != 0 and abs(fr) < smallest):
+            lo = f"{float(smallest):g}" if smallest is not None else "0"
+            raise InputError(f"{what} {t!r} is out of range: magnitudes from {lo} to 1e100 are accepted.")
+        return fr
     try:
         v: float | None = float(t)
     except ValueError:
@@ -102,7 +123,7 @@ def parse_point(text: str) -> dict[str, Fraction]:
 
 def parse_steps(text: str) -> list[Fraction]:
     """``1/8,1/16,...`` → distinct positive Fractions, largest first."""
-    steps = [_fraction(s, "`--steps` entry") for s in text.split(",") if s.strip()]
+    steps = [_fraction(s, "`--steps` entry", smallest=1 / MAX_MAGNITUDE) for s in text.split(",") if s.strip()]
     bad = [s for s in steps if s <= 0]
     if bad:
         raise InputError(f"`--steps` must all be positive, got {bad[0]}.")
@@ -119,8 +140,8 @@ def parse_digits(text: str | None) -> int | None:
         d = int(text)
     except ValueError:
         raise InputError(f"`--digits` must be an integer, got {text!r}.") from None
-    if d < 5:
-        raise InputError(f"`--digits` must be at least 5, got {d}.")
+    if not 5 <= d <= MAX_DIGITS:
+        raise InputError(f"`--digits` must be between 5 and {MAX_DIGITS}, got {d}.")
     return d
 
 
@@ -178,22 +199,46 @@ def optimiser(args: argparse.Namespace, loss: Any) -> tuple[Any, str, Any]:
 
 
 def check_defined(loss: Any, field: Any, theta0: Sequence[Fraction], h: Fraction) -> None:
-    """Raise InputError unless ∇L and the field are finite real numbers at θ₀ (e.g. log(a) at a = 0)."""
+    """Raise InputError unless L, ∇L and the field are finite real numbers at θ₀ (e.g. log(a) at a ≤ 0)."""
     import mpmath
+    import sympy as sp
 
     from theorycheck.maths.numbers import as_mpf_vector
 
     point = ", ".join(f"{v}={x}" for v, x in zip(loss.variables, theta0))
     with mpmath.workdps(30):
+        value: Any = "undefined"
+        try:
+            value = sp.N(loss.expr.subs({v: sp.Rational(x.numerator, x.denominator)
+                                         for v, x in zip(loss.variables, theta0)}), 30)
+            real = bool(value.is_real) and bool(value.is_finite)
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            real = False
+        if not real:
+            raise InputError(f"the loss is not a finite real number at {point} (it is {value}); choose another "
+                             f"`--at` inside its domain.")
         th = as_mpf_vector(theta0)
         for what, f, args in (("gradient of the loss", loss.gradient_flow(), 0), (f"field {field.name}", field, h)):
             try:
                 vals = f.mpmath(th, mpmath.mpf(args.numerator) / args.denominator if isinstance(args, Fraction) else 0)
-                ok = all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in vals)
+                # a constant component (the gradient of a + b) comes back as a Python int: a real number too
+                nums = [mpmath.mpmathify(v) for v in vals]
+                ok = all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in nums)
             except (ZeroDivisionError, OverflowError, ValueError, TypeError):
                 ok = False
             if not ok:
                 raise InputError(f"the {what} is not a finite real number at {point}; choose another `--at`.")
+
+
+def _check_field_size(field: Any, spec: str) -> None:
+    """Refuse a field too large to compile and integrate in reasonable time (the integrators run it in C++,
+    where neither the time limit nor Ctrl-C can stop them)."""
+    import sympy as sp
+
+    ops = sum(sp.count_ops(c) for c in field.components)
+    if ops > MAX_FIELD_OPS:
+        raise InputError(f"the field `--against {spec}` of this loss has {ops:,} operations, more than "
+                         f"{MAX_FIELD_OPS:,} theorycheck compiles; use a smaller K or a simpler loss.")
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -215,7 +260,11 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
     backend = validate_backend(args.backend, "--backend")
     kind = _choice(args.kind, KINDS, "--kind")
-    loss = get_loss(args.loss)
+    from theorycheck.running.limits import time_limit
+
+    with time_limit(SYMBOLIC_SECONDS, "parsing `--loss` took more than "
+                                      f"{SYMBOLIC_SECONDS} s; simplify the expression"):
+        loss = get_loss(args.loss)
     if args.at is not None:
         point = loss.point(parse_point(args.at))
     elif args.loss in ZOO:
@@ -224,8 +273,12 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         raise InputError(f"`--at` is required for a user expression; the loss has variables "
                          f"{', '.join(map(str, loss.variables))}.")
     theta0 = tuple(x if isinstance(x, Fraction) else Fraction(str(x)) for x in point)
-    step, label, against = optimiser(args, loss)
-    field, local_order = against(args.against)
+    with time_limit(SYMBOLIC_SECONDS, f"building the field `--against {args.against}` for this loss took more than "
+                                      f"{SYMBOLIC_SECONDS} s (the symbolic expansion grows quickly with K); use a "
+                                      f"smaller K or a simpler loss"):
+        step, label, against = optimiser(args, loss)
+        field, local_order = against(args.against)
+        _check_field_size(field, args.against)
     opt = getattr(args, "optimizer", "gd")
     if args.steps is None and opt == "heavy-ball":
         from theorycheck.numerics.ladders import heavy_ball_ladder
@@ -250,6 +303,9 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         if bad:
             raise InputError(f"`--horizon` {horizon} is not a whole number of steps of size {bad[0]}.")
 
+    from theorycheck.running.limits import status
+
+    status(f"{kind} error of {label} against {field.name} at {len(steps)} step sizes…")
     try:
         study = _study(kind, step, field, theta0, steps, expected, backend, digits, horizon)
     except (ZeroDivisionError, OverflowError) as exc:
@@ -316,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "EXIT", "HELP", "KINDS", "MAX_MOMENT_FACTOR", "MIN_STEPS", "MOMENTUM_STEPS", "NAME", "OPTIMIZERS", "SLOW_MANIFOLD_DIGITS",
-    "add_arguments", "check_defined", "measure", "optimiser", "parse_digits", "parse_point", "parse_steps", "run",
-    "table", "to_json",
+    "EXIT", "HELP", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE", "MAX_MOMENT_FACTOR", "MIN_STEPS",
+    "MOMENTUM_STEPS", "NAME", "OPTIMIZERS", "SLOW_MANIFOLD_DIGITS", "SYMBOLIC_SECONDS", "add_arguments", "check_defined",
+    "measure", "optimiser", "parse_digits", "parse_point", "parse_steps", "run", "table", "to_json",
 ]

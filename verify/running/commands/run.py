@@ -18,7 +18,9 @@ HELP = ("Run all registered claims (or some) and write DIR/results.json, DIR/rep
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="fewer instances per claim (never looser tolerances)")
-    p.add_argument("--out", default="reports/latest", metavar="DIR", help="output directory (default: reports/latest)")
+    p.add_argument("--out", default="reports/latest", metavar="DIR",
+                   help="output directory (default: reports/latest); it may be new, empty or a previous report, "
+                        "never a directory of other files; a symbolic link is followed")
     p.add_argument("--seed", type=int, default=RunContext.seed, help="master seed for sampled instances")
     add_selection_arguments(p)
     p.add_argument("--executor", choices=(AUTO, *EXECUTORS), default=AUTO,
@@ -34,8 +36,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from theorycheck.reporting.outdir import claim_output
     from theorycheck.reporting.report import render_claim_figures, write_run
     from theorycheck.running.runner import run_claims
+    from theorycheck.running.validate import check_seed
 
     if args.no_cache:
         from theorycheck.numerics import cache
@@ -45,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     executor = args.executor
     if executor == AUTO:
         executor = "dask" if args.scheduler else default_executor(len(selected))
-    ctx = RunContext(quick=args.quick, seed=args.seed, executor=executor, scheduler=args.scheduler)
+    ctx = RunContext(quick=args.quick, seed=check_seed(args.seed), executor=executor, scheduler=args.scheduler)
     if args.scheduler and executor != "dask":
         from theorycheck.core.errors import InputError
 
@@ -58,8 +62,10 @@ def run(args: argparse.Namespace) -> int:
         if i is not None:
             rendered[i] = render_claim_figures(i, ev)
 
-    record = run_claims(selected, ctx, progress=None if not args.quiet else False, on_done=draw)
-    out = write_run(record, args.out, html=args.html, rendered=rendered)
+    # the output is checked and locked before any claim runs: a bad --out fails now, not after the work
+    with claim_output(args.out) as target:
+        record = run_claims(selected, ctx, progress=None if not args.quiet else False, on_done=draw)
+        out = write_run(record, target, html=args.html, rendered=rendered)
     if not args.quiet:
         width = max((len(e.claim_id) for e in record.claims), default=5)
         print(f"{'claim':<{width}}  {'verdict':<12}  key number")

@@ -35,7 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", metavar="B", help="batch size, 1 ≤ B ≤ n")
     p.add_argument("--sampling", default="with", metavar="S", help="with | without replacement (default with)")
     p.add_argument("--sweep-batch", metavar="B1,B2,...", help="sweep η* over these batch sizes and draw a figure")
-    p.add_argument("--out", default="reports/stability", metavar="DIR", help="output directory of the sweep")
+    p.add_argument("--key", metavar="NAME", help="array name inside an .npz archive")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output directory of the sweep (default reports/stability)")
     p.add_argument("--rtol", default="1e-8", metavar="R", help="relative accuracy of η* (default 1e-8)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -43,19 +45,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 # --- input ------------------------------------------------------------------------------------------
 
 
-def load_array(path: str, arg: str) -> Any:
-    """Load a .npy array (no pickles); InputError naming ``arg`` otherwise."""
-    import numpy as np
+def load_array(path: str, arg: str, key: str | None = None) -> Any:
+    """The array in ``path`` (.npy, .npz, .csv/.txt; never a pickle), at a scale float64 can square."""
+    from theorycheck.core.datafile import load_array as read
+    from theorycheck.running.validate import check_scale
 
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"`{arg}` file {path!r} does not exist.")
-    if p.is_dir():
-        raise InputError(f"`{arg}` {path!r} is a directory, not a .npy file.")
-    try:
-        return np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise InputError(f"`{arg}` file {path!r} is not a readable .npy array ({exc}).") from None
+    return check_scale(read(path, arg, key), arg)
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """``--out`` is where a sweep writes; given with ``--batch`` it would be ignored, so it is refused."""
+    if args.out is not None and args.sweep_batch is None:
+        raise InputError("`--out` is where `--sweep-batch` writes its figure and JSON; with `--batch` nothing is "
+                         "written (use --json for a machine-readable result).")
+    if args.sweep_batch is not None:
+        out = Path(args.out or "reports/stability")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a parent that is a file, a read-only place: fail before the computation
+            raise InputError(f"`--out` {str(out)!r} cannot be created ({exc.strerror or exc}).") from None
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise InputError(f"`--out` {str(out)!r} is not writable.")
 
 
 def _int(text: str, arg: str) -> int:
@@ -89,8 +99,26 @@ def problem(args: argparse.Namespace) -> Any:
     from theorycheck.maths.stability import problem_from_features, problem_from_hessians
 
     if args.features is not None:
-        return problem_from_features(load_array(args.features, "--features"), "--features")
-    return problem_from_hessians(load_array(args.hessians, "--hessians"), "--hessians")
+        X = load_array(args.features, "--features", args.key)
+        _check_size(X.shape, "--features")
+        return problem_from_features(X, "--features")
+    return problem_from_hessians(load_array(args.hessians, "--hessians", args.key), "--hessians")
+
+
+def _progress(message: str) -> None:
+    from theorycheck.running.limits import status
+
+    status(message)
+
+
+def _check_size(shape: tuple[int, ...], arg: str) -> None:
+    """Refuse features whose per-sample Hessians xᵢxᵢᵀ (n×d×d float64, twice over) cannot fit in memory."""
+    from theorycheck.running.validate import check_memory
+
+    if len(shape) == 2:
+        n, d = shape
+        check_memory(16.0 * n * d * d, f"`{arg}` of shape ({n}, {d}) (per-sample Hessians n×d×d)",
+                     "use fewer samples or features")
 
 
 # --- the command ------------------------------------------------------------------------------------
@@ -177,9 +205,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give `--batch B` or `--sweep-batch B1,B2,...`.")
     if args.batch is not None and args.sweep_batch is not None:
         raise InputError("give either `--batch` or `--sweep-batch`, not both.")
+    _check_out(args)
     P = problem(args)
+    _progress(f"η*(B) of n={P.n} samples in d={P.d} dimensions…")
     if args.sweep_batch is not None:
-        doc = sweep(P, parse_batches(args.sweep_batch, P.n), args.sampling, rtol, args.out)
+        doc = sweep(P, parse_batches(args.sweep_batch, P.n), args.sampling, rtol, args.out or "reports/stability")
         if args.json:
             print(json.dumps(doc, allow_nan=False))
         else:

@@ -1,0 +1,117 @@
+"""Checks of command-line input shared by the subcommands; each returns the clean value or raises one line.
+
+Every function raises :class:`~theorycheck.core.errors.InputError` naming the
+argument and the rule broken, so the CLI prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from theorycheck.core.errors import InputError
+
+if TYPE_CHECKING:
+    from theorycheck.claims import Claim
+
+#: Seeds are fed to numpy's generators, which take 0 <= seed < 2**32 in their legacy form.
+MAX_SEED = 2**32 - 1
+#: Data whose largest magnitude lies outside [1/SCALE_LIMIT, SCALE_LIMIT] make products of two entries (Hessians
+#: x xᵀ, squared losses) and the rates 1/|x|² overflow or underflow float64 (range about 1e±308).
+SCALE_LIMIT = 1e100
+#: Fraction of the memory available that one command may plan to allocate.
+MEMORY_SHARE = 0.8
+
+
+def check_seed(seed: int, arg: str = "--seed") -> int:
+    """A seed in 0..2**32-1."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"`{arg}` must be an integer between 0 and {MAX_SEED}, got {seed!r}.")
+    return seed
+
+
+def positive_int(value: int, arg: str, most: int | None = None) -> int:
+    """An integer >= 1 (and <= ``most``)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"`{arg}` must be a positive integer, got {value!r}.")
+    if most is not None and value > most:
+        raise InputError(f"`{arg}` must be at most {most}, got {value}.")
+    return value
+
+
+def positive_float(value: float, arg: str) -> float:
+    """A finite number > 0."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise InputError(f"`{arg}` must be a positive finite number, got {value!r}.")
+    return float(value)
+
+
+def select_claims(ids: Sequence[str] | None) -> list["Claim"]:
+    """The claims named by repeated ``--claim`` (each once, in the order first given), or every claim."""
+    from theorycheck import claims
+
+    if not ids:
+        return claims.all_claims()
+    return [claims.get(cid) for cid in dict.fromkeys(ids)]
+
+
+def check_tag(tag: str | None, all_tags: Iterable[str]) -> str | None:
+    """A tag some claim carries (None passes); an unknown tag names the close ones."""
+    if tag is None:
+        return None
+    known = sorted(set(all_tags))
+    if tag not in known:
+        import difflib
+
+        close = difflib.get_close_matches(tag, known, n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else f" Tags: {', '.join(known)}."
+        raise InputError(f"`--tag` {tag!r}: no claim carries this tag.{hint}")
+    return tag
+
+
+def check_scale(arr: Any, arg: str) -> Any:
+    """``arr`` unless its largest magnitude makes products of two entries overflow or underflow float64."""
+    import numpy as np
+
+    top = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if top == 0.0:
+        return arr
+    if top > SCALE_LIMIT or top < 1 / SCALE_LIMIT:
+        raise InputError(f"`{arg}` has largest magnitude {top:.3g}: products of two entries ({top * top:.3g}) "
+                         f"{'overflow' if top > 1 else 'underflow'} float64, so curvatures and rates would be "
+                         f"inf or 0; rescale the data to entries of order one (η* scales as 1/scale²).")
+    return arr
+
+
+def available_memory() -> int:
+    """Bytes of memory this process may still use: MemAvailable, or the physical memory where that is unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 2**40
+
+
+def _gib(b: float) -> str:
+    return f"{b / 1024**3:.3g} GiB"
+
+
+def check_memory(needed: float, what: str, hint: str) -> None:
+    """Refuse a job whose planned allocation (``needed`` bytes, estimated from shapes) cannot fit in memory."""
+    have = available_memory()
+    if needed > MEMORY_SHARE * have:
+        raise InputError(f"{what} needs about {_gib(needed)}, more than the {_gib(have)} of memory available; "
+                         f"{hint}.")
+
+
+__all__ = [
+    "MAX_SEED", "MEMORY_SHARE", "SCALE_LIMIT", "available_memory", "check_memory", "check_scale", "check_seed",
+    "check_tag", "positive_float", "positive_int", "select_claims",
+]
