@@ -140,3 +140,16 @@ def test_rendered_figures_are_reused_and_a_corrupt_png_entry_is_redrawn(cdir):
     for path in (cdir / report.FIGURE_CACHE_KIND).glob("*.bin"):
         path.write_bytes(path.read_bytes()[:-3] + b"xyz")
     assert report._png(fig, render) == first and len(drawn) == 3  # corrupt: drawn again, same bytes
+
+
+def test_the_least_recently_used_entries_go_beyond_the_size_limit(cdir, monkeypatch):
+    import os
+
+    monkeypatch.setattr(cache, "MAX_BYTES", 3800)  # three entries of ~1.2 kB fit, four do not
+    for i in range(3):
+        cache.store("k", {"i": i}, bytes(1000))
+        os.utime(cache.entry_path("k", {"i": i}), (100 + i, 100 + i))
+    assert cache.load("k", {"i": 0}) is not None  # used: now the most recent
+    cache.store("k", {"i": 3}, bytes(1000))
+    kept = {i for i in range(4) if cache.entry_path("k", {"i": i}).exists()}
+    assert kept == {0, 2, 3}

@@ -17,7 +17,8 @@ never a result.
 
 The cache is off when ``$THEORYCHECK_NO_CACHE`` is set to a non-empty value other than
 ``0`` (``theorycheck run --no-cache`` sets it, so process and Dask workers inherit it).
-Hits, misses and rejected entries are counted in :data:`STATS` of this process.
+Each kind of entry is kept under :data:`MAX_BYTES` (least recently used entries go first). Hits,
+misses and rejected entries are counted in :data:`STATS` of this process.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ from typing import Any
 FORMAT = 1
 ENV_DIR = "THEORYCHECK_CACHE_DIR"
 ENV_OFF = "THEORYCHECK_NO_CACHE"
+#: Bytes of entries kept per kind; beyond it the least recently used entries are deleted.
+MAX_BYTES = 512 * 2**20
 #: Counters of this process: ``hit``, ``miss`` (no entry), ``rejected`` (stale or corrupt entry), ``stored``.
 STATS: dict[str, int] = {"hit": 0, "miss": 0, "rejected": 0, "stored": 0}
 
-__all__ = ["ENV_DIR", "ENV_OFF", "FORMAT", "STATS", "cache_dir", "enabled", "entry_path", "load", "set_enabled",
+__all__ = ["ENV_DIR", "ENV_OFF", "FORMAT", "MAX_BYTES", "STATS", "cache_dir", "enabled", "entry_path", "load", "set_enabled",
            "store"]
 
 
@@ -95,6 +98,10 @@ def load(kind: str, key: dict[str, Any]) -> bytes | None:
         STATS["rejected"] += 1
         return None
     STATS["hit"] += 1
+    try:
+        os.utime(path)  # recently used: kept by _prune
+    except OSError:
+        pass
     return payload
 
 
@@ -120,4 +127,29 @@ def store(kind: str, key: dict[str, Any], payload: bytes) -> bool:
                 pass
         return False
     STATS["stored"] += 1
+    _prune(path.parent, keep=path)
     return True
+
+
+def _prune(folder: Path, keep: Path, limit: int | None = None) -> None:
+    """Delete the least recently used entries of ``folder`` while it holds more than ``limit`` bytes.
+
+    Loading an entry refreshes its modification time (:func:`load`), so what a run uses stays.
+    """
+    limit = MAX_BYTES if limit is None else limit
+    try:
+        entries = [(e.stat().st_mtime, e.stat().st_size, Path(e.path)) for e in os.scandir(folder)
+                   if e.name.endswith(".bin")]
+    except OSError:
+        return
+    total = sum(size for _, size, _ in entries)
+    for _, size, p in sorted(entries):
+        if total <= limit:
+            break
+        if p == keep:
+            continue
+        try:
+            p.unlink()
+            total -= size
+        except OSError:
+            pass
