@@ -205,6 +205,12 @@ ROWS = [
     # --- list / show
     ("list --tag misspelled", ["list", "--tag", "stabilty"], 2, "no claim carries"),
     ("show unknown id", ["show", "toy-pas"], 2, "unknown claim"),
+    ("modified --at a=1e999", ["modified", "--loss", "a**2*b", "--order", "2", "--at", "a=1e999,b=1"], 2,
+     "out of range"),
+    ("modified a**(10**10**10)", ["modified", "--loss", "a**(10**10**10)", "--order", "1"], 2, "exponent"),
+    ("modified --order 99", ["modified", "--loss", "a*b", "--order", "99"], 2, "between 0 and"),
+    ("table of deeply nested JSON", ["table", "{nested}"], 2, "nested too deeply"),
+    ("table --out in /proc", ["table", "{base}", "--out", "/proc/claims.tex"], 2, "cannot write"),
 ]
 
 

@@ -79,7 +79,7 @@ def test_selection_by_tag_area_and_id(tmp_path, capsys):
         loading.select(ids=["stability.closed-form"], only_user=True)
     with pytest.raises(InputError, match="unknown area"):
         loading.select(areas=["nope"])
-    with pytest.raises(InputError, match="no claims selected"):
+    with pytest.raises(InputError, match="no claim carries this tag"):
         loading.select(tags=["no-such-tag"])
 
 
