@@ -10,8 +10,8 @@ square loss L = (1/2n)Σ(f(θ, xᵢ) − yᵢ)²); no p×p matrix is formed.
   sharpness and non-uniformity (NeurIPS 2018, Sec. 3) and the published
   conditions of :func:`theorycheck.maths.stability.published_conditions` are
   computed on the range of G (rank ≤ n), as
-  :func:`theorycheck.maths.stability.problem_from_features` does with G as
-  features;
+  :func:`theorycheck.maths.stability.problem_from_gradients` does (through the
+  n×n Gram matrix when p ≫ n);
 * :func:`top_hessian_eigenvalue` (λ_max by Lanczos on v ↦ Hv) and
   :func:`hessian_trace` (Tr H exactly from p products with basis vectors, or
   Hutchinson's estimate with Rademacher probes), beside
@@ -35,7 +35,7 @@ from theorycheck.core.errors import InputError
 from theorycheck.maths.constants import STABILITY_CONSTANT
 from theorycheck.maths.models import ModelDerivatives
 from theorycheck.maths.sampling import sampling_factor
-from theorycheck.maths.stability import non_uniformity, problem_from_features, published_conditions, sharpness
+from theorycheck.maths.stability import non_uniformity, problem_from_gradients, published_conditions, sharpness
 
 #: Above this many parameters :func:`hessian_trace` defaults to Hutchinson's estimate.
 EXACT_TRACE_LIMIT = 2000
@@ -123,7 +123,7 @@ def stability_at(md: ModelDerivatives, theta: Any, X: Any, y: Any, batch: int, s
 
     th, Xa, ya = _data(theta, X, y)
     G = md.per_sample_gradients(th, Xa)
-    P = problem_from_features(G, "per-sample gradients")
+    P = problem_from_gradients(G, "per-sample gradients")  # the Gram route when p ≫ n: no p×p object
     r = md.outputs(th, Xa) - ya
     return {
         "eta_star": critical_rate(P, sampling_factor(P.n, batch, sampling), rtol),
