@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -112,19 +111,11 @@ def store(kind: str, key: dict[str, Any], payload: bytes) -> bool:
     path = entry_path(kind, key)
     header = json.dumps({"format": FORMAT, "key": _canonical(kind, key), "length": len(payload),
                          "sha256": hashlib.sha256(payload).hexdigest()}, separators=(",", ":")).encode()
-    tmp = None
+    from theorycheck.core.files import write_atomically
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(header + b"\n" + payload)
-        os.replace(tmp, path)
+        write_atomically(path, header + b"\n" + payload)
     except OSError:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
         return False
     STATS["stored"] += 1
     _prune(path.parent, keep=path)

@@ -11,12 +11,11 @@ missing, stale or unreadable table changes nothing but the order, never a result
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from theorycheck.core.evidence import Evidence
+from theorycheck.core.files import write_atomically
 from theorycheck.numerics import cache
 
 FILENAME = "claim_costs.json"
@@ -64,16 +63,7 @@ def record_costs(evidence: Iterable[Evidence], quick: bool) -> None:
             table[e.claim_id] = round(float(e.elapsed_s), 3)
     doc[_mode(quick)] = table
     path = _path()
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".claim_costs.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1, sort_keys=True)
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
     except OSError:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        pass

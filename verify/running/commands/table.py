@@ -55,14 +55,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"`--out` {str(out)!r} is a directory; give a file name such as claims.tex.")
     if not out.parent.is_dir():
         raise InputError(f"`--out`: the directory {str(out.parent)!r} does not exist.")
-    import os
-    import tempfile
+    from theorycheck.core.files import write_atomically
 
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)  # a crash never leaves half a table over a good one
+        write_atomically(out, text.encode("utf-8"))  # a crash never leaves half a table over a good one
     except OSError as exc:
         raise InputError(f"cannot write `--out` {str(out)!r}: {exc.strerror or exc}.") from None
     print(f"wrote {out}: {len(record.claims)} claims")
