@@ -139,7 +139,11 @@ def test_builtin_findings_are_the_baselines_fails_and_hold_their_expectation():
 
     base = load_run(Path(__file__).resolve().parents[2] / "reports" / "baseline.json")
     findings = {c.id for c in registry.builtin_claims() if c.expect == "finding"}
-    assert findings == {e.claim_id for e in base.claims if e.verdict is Verdict.FAIL}
+    verdict = {e.claim_id: e.verdict for e in base.claims}
+    # every FAIL of the quick suite is a finding; a finding the quick suite's few seeds cannot decide (it FAILs
+    # on the full suite's) is INCONCLUSIVE there, never PASS
+    assert {cid for cid, v in verdict.items() if v is Verdict.FAIL} <= findings
+    assert all(verdict[cid] in (Verdict.FAIL, Verdict.INCONCLUSIVE) for cid in findings)
     by_id = {c.id: c for c in registry.builtin_claims()}
     assert not [e.claim_id for e in base.claims if by_id[e.claim_id].broken_expectation(e.verdict)]
     f = by_id["stability.wu-ma-e-necessary"]

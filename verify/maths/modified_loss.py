@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 import sympy as sp
 
+from theorycheck.maths.constants import IGR_COEFFICIENT
 from theorycheck.maths.gradient_field import jacobian_asymmetry
 from theorycheck.maths.losses import Loss
 from theorycheck.maths.modified import modified_terms
@@ -87,11 +88,21 @@ def _jacobian_symmetric(loss: Loss, F: Sequence[sp.Expr]) -> bool:
     return True
 
 
-def potential(loss: Loss, F: Sequence[sp.Expr]) -> sp.Expr | None:
-    """φ with ∇φ = F (F a gradient field): the line integral ∫₀¹ F(tθ)·θ dt, None if sympy finds no closed form.
+def _is_potential(loss: Loss, phi: sp.Expr, F: Sequence[sp.Expr]) -> bool:
+    """Whether ∇φ = F, checked symbolically."""
+    simplify = sp.expand if loss.polynomial_degree is not None else sp.simplify
+    return all(simplify(sp.diff(phi, xi) - Fi) == 0 for xi, Fi in zip(loss.variables, F))
 
-    The result is checked by differentiating it back; a φ that fails the check is not returned.
+
+def potential(loss: Loss, F: Sequence[sp.Expr], candidate: sp.Expr | None = None) -> sp.Expr | None:
+    """φ with ∇φ = F (F a gradient field), None if none is found in closed form.
+
+    ``candidate`` (e.g. the published potential of a term) is tried first; otherwise the line
+    integral ∫₀¹ F(tθ)·θ dt. Either is checked by differentiating it back; a φ that fails the
+    check is not returned.
     """
+    if candidate is not None and _is_potential(loss, candidate, F):
+        return candidate
     x = loss.variables
     t = sp.Dummy("t", positive=True)
     integrand = sp.expand(sum(Fi.subs({xi: t * xi for xi in x}, simultaneous=True) * xi for Fi, xi in zip(F, x)))
@@ -99,9 +110,7 @@ def potential(loss: Loss, F: Sequence[sp.Expr]) -> sp.Expr | None:
     if phi.has(sp.Integral):
         return None
     phi = sp.simplify(phi) if loss.polynomial_degree is None else sp.expand(phi)
-    ok = all((sp.expand(sp.diff(phi, xi) - Fi) if loss.polynomial_degree is not None
-              else sp.simplify(sp.diff(phi, xi) - Fi)) == 0 for xi, Fi in zip(x, F))
-    return phi if ok else None
+    return phi if _is_potential(loss, phi, F) else None
 
 
 def modified_expansion(loss: Loss, order: int, point: Sequence[Any] | None = None, dps: int = 30) -> Expansion:
@@ -133,7 +142,10 @@ def modified_expansion(loss: Loss, order: int, point: Sequence[Any] | None = Non
         elif loss.dim == 1 or (term.relative is None or term.relative < ASYMMETRY_ZERO):
             term.gradient = True if loss.dim == 1 else _jacobian_symmetric(loss, F)
             if term.gradient and out.terms[-1].potential is not None:
-                term.potential = potential(loss, F)
+                # F₁ = −¼∇‖∇L‖² (Barrett & Dherin, Thm 3.1): tried before the line integral, which sympy
+                # often cannot do in closed form for transcendental losses
+                igr = -IGR_COEFFICIENT * sum(sp.diff(loss.expr, v) ** 2 for v in loss.variables) if j == 1 else None
+                term.potential = potential(loss, F, candidate=igr)
         else:
             term.gradient = False
         out.terms.append(term)
