@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable
 
 from theorycheck.core.errors import InputError
-
-if TYPE_CHECKING:
-    from theorycheck.claims import Claim
 
 #: Seeds are fed to numpy's generators, which take 0 <= seed < 2**32 in their legacy form.
 MAX_SEED = 2**32 - 1
@@ -31,6 +28,17 @@ def check_seed(seed: int, arg: str = "--seed") -> int:
     return seed
 
 
+def int_between(text: str, arg: str, lo: int, hi: int) -> int:
+    """The integer written in ``text``, which must lie in lo..hi (both included)."""
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise InputError(f"`{arg}` must be an integer between {lo} and {hi}, got {text!r}.") from None
+    if not lo <= value <= hi:
+        raise InputError(f"`{arg}` must be an integer between {lo} and {hi}, got {value}.")
+    return value
+
+
 def positive_int(value: int, arg: str, most: int | None = None) -> int:
     """An integer >= 1 (and <= ``most``)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -45,15 +53,6 @@ def positive_float(value: float, arg: str) -> float:
     if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
         raise InputError(f"`{arg}` must be a positive finite number, got {value!r}.")
     return float(value)
-
-
-def select_claims(ids: Sequence[str] | None) -> list["Claim"]:
-    """The claims named by repeated ``--claim`` (each once, in the order first given), or every claim."""
-    from theorycheck import claims
-
-    if not ids:
-        return claims.all_claims()
-    return [claims.get(cid) for cid in dict.fromkeys(ids)]
 
 
 def check_tag(tag: str | None, all_tags: Iterable[str]) -> str | None:
@@ -113,5 +112,5 @@ def check_memory(needed: float, what: str, hint: str) -> None:
 
 __all__ = [
     "MAX_SEED", "MEMORY_SHARE", "SCALE_LIMIT", "available_memory", "check_memory", "check_scale", "check_seed",
-    "check_tag", "positive_float", "positive_int", "select_claims",
+    "check_tag", "int_between", "positive_float", "positive_int",
 ]

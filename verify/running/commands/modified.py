@@ -38,14 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _order(text: str) -> int:
     from theorycheck.maths.jets import MAX_ORDER
+    from theorycheck.running.validate import int_between
 
-    try:
-        k = int(text)
-    except ValueError:
-        raise InputError(f"`--order` must be an integer between 0 and {MAX_ORDER}, got {text!r}.") from None
-    if not 0 <= k <= MAX_ORDER:
-        raise InputError(f"`--order` must be an integer between 0 and {MAX_ORDER}, got {k}.")
-    return k
+    return int_between(text, "--order", 0, MAX_ORDER)
 
 
 def expansion(args: argparse.Namespace) -> Any:

@@ -134,15 +134,9 @@ def parse_steps(text: str) -> list[Fraction]:
 
 
 def parse_digits(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        d = int(text)
-    except ValueError:
-        raise InputError(f"`--digits` must be an integer, got {text!r}.") from None
-    if not 5 <= d <= MAX_DIGITS:
-        raise InputError(f"`--digits` must be between 5 and {MAX_DIGITS}, got {d}.")
-    return d
+    from theorycheck.running.validate import int_between
+
+    return None if text is None else int_between(text, "--digits", 5, MAX_DIGITS)
 
 
 def _choice(value: str, allowed: tuple[str, ...], arg: str) -> str:
