@@ -21,6 +21,7 @@ drawn becomes a one-line note in its section, never a lost report.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import os
@@ -103,6 +104,16 @@ def render_claim_figures(ci: int, e: Evidence) -> list[RenderedFigure]:
 FIGURE_CACHE_KIND = "figure-png"
 
 
+@functools.lru_cache(maxsize=1)
+def _renderer_digest() -> str:
+    """SHA-256 of the figure renderer's source: read once per process, not once per figure."""
+    import hashlib
+
+    from theorycheck.reporting import figures
+
+    return hashlib.sha256(Path(figures.__file__).read_bytes()).hexdigest()
+
+
 def _png(f: Figure, render: Any) -> bytes:
     """``render(f)``, or the PNG drawn earlier for the same figure data, renderer code and matplotlib version.
 
@@ -116,11 +127,9 @@ def _png(f: Figure, render: Any) -> bytes:
 
     from theorycheck.core.evidence import jsonable
     from theorycheck.numerics import cache
-    from theorycheck.reporting import figures
 
-    source = Path(figures.__file__).read_bytes()
     key = {"figure": hashlib.sha256(json.dumps(jsonable(asdict(f)), sort_keys=True, default=str).encode()).hexdigest(),
-           "renderer": hashlib.sha256(source).hexdigest(), "matplotlib": matplotlib.__version__}
+           "renderer": _renderer_digest(), "matplotlib": matplotlib.__version__}
     png = cache.load(FIGURE_CACHE_KIND, key)
     if png is None or not png.startswith(b"\x89PNG"):
         png = render(f)
