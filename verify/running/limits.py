@@ -19,6 +19,8 @@ from typing import Iterator
 from theorycheck.core.errors import TheorycheckError
 
 _interrupted = False
+#: Delay before an interrupt that arrived inside the import machinery is delivered again.
+_REDELIVER_S = 0.05
 
 
 def on_interrupt(signum: int, frame: object) -> None:
@@ -32,7 +34,13 @@ def on_interrupt(signum: int, frame: object) -> None:
     code = getattr(frame, "f_code", None)
     if code is not None and code.co_filename.startswith("<frozen importlib"):
         # raised inside the import machinery's callbacks it would be printed as "Exception ignored" and lost:
-        # the interrupt waits for the next check_interrupted() instead
+        # the signal is delivered again shortly, once the import is (likely) over, so that the interrupt
+        # ends the command then, whatever it is waiting on (a process pool's results, a long claim)
+        import os
+
+        again = threading.Timer(_REDELIVER_S, os.kill, (os.getpid(), signal.SIGINT))
+        again.daemon = True
+        again.start()
         return
     raise KeyboardInterrupt
 
