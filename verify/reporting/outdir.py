@@ -109,17 +109,18 @@ def foreign_entry(d: Path) -> str | None:
     return None
 
 
-def validate(out: str | os.PathLike[str], arg: str = "--out") -> Path:
+def validate(out: str | os.PathLike[str], arg: str = "--out", contents: bool = True) -> Path:
     """Check that a report can be written at ``out`` and replace only an earlier report; create its parent.
 
     Raises InputError (one line) for an empty name, a file, a non-empty directory theorycheck did not write,
-    or a parent that cannot be created or written.
+    or a parent that cannot be created or written. ``contents=False`` skips reading the directory: without
+    the lock another writer may be swapping it, and its marker and entries would not belong together.
     """
     p = resolve(out, arg)
     shown = os.fspath(out)
     if p.exists() and not p.is_dir():
         raise InputError(f"`{arg}` {shown!r} exists and is not a directory.")
-    if p.is_dir():
+    if contents and p.is_dir():
         try:
             bad = foreign_entry(p)
         except OSError as exc:
@@ -178,7 +179,7 @@ def claim_output(out: str | os.PathLike[str], arg: str = "--out", wait: bool = F
     """
     import fcntl
 
-    p = validate(out, arg)
+    p = validate(out, arg, contents=False)  # the contents are read under the lock, below
     lock_path = p.parent / f".{p.name}.lock"
     while True:
         try:
@@ -205,9 +206,9 @@ def claim_output(out: str | os.PathLike[str], arg: str = "--out", wait: bool = F
         fh.close()
     try:
         recover(p)
-        validate(p, arg)  # what the lock holder before us left is checked again
+        validate(p, arg)  # what is there (perhaps left by the lock holder before us), read under the lock
     except BaseException:
-        fh.close()
+        OutputDir(p, os.fspath(out), fh, lock_path).release()  # a refusal leaves no lock file behind
         raise
     return OutputDir(p, os.fspath(out), fh, lock_path)
 
