@@ -70,6 +70,14 @@ def _signal_exit(code: int, as_program: bool) -> int:
                 pass
         import os
 
+        mp_util = sys.modules.get("multiprocessing.util")
+        if mp_util is not None:
+            # what atexit would have run: the finalizers that release a process pool's semaphores, without
+            # which the resource tracker prints a "leaked semaphore" warning after the one line
+            try:
+                mp_util._exit_function()
+            except Exception:  # noqa: BLE001 - the exit must happen whatever the cleanup does
+                pass
         os._exit(code)
     return code
 
@@ -78,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``theorycheck`` console script and ``python -m verify``."""
     import signal
 
-    from theorycheck.running.limits import check_interrupted, on_interrupt, reset_interrupt
+    from theorycheck.running.limits import check_interrupted, on_interrupt, reset_interrupt, was_interrupted
 
     reset_interrupt()
     previous: dict[int, object] = {}
@@ -118,6 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception:
+        # a library caught the KeyboardInterrupt (a bare except in a module being imported) and failed
+        # later in its own way: it is still the interrupt
+        if not was_interrupted():
+            raise
+        print("theorycheck: interrupted", file=sys.stderr)
+        return _signal_exit(130, argv is None)
     finally:  # called in-process (tests, an embedding program), leave the signals as they were
         for signum, handler in previous.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]

@@ -199,9 +199,14 @@ class ProcessExecutor(Executor):
 
     def map_outcomes(self, fn, items, *, desc="", progress=None, on_result=None,  # type: ignore[override]
                      costs=None):
-        # longest expected first (LPT scheduling): the pool's tail is then made of short items
-        futures: dict[Future[Any], int] = {self._pool.submit(_apply, _pack(fn, items[i])): i
-                                           for i in submission_order(len(items), costs)}
+        from theorycheck.running.limits import interrupts_deferred
+
+        # the first submit spawns the workers: a Ctrl-C in the middle would leave a half-started child that
+        # prints its own traceback, so the interrupt waits until they are started (abort() then ends them)
+        with interrupts_deferred():
+            # longest expected first (LPT scheduling): the pool's tail is then made of short items
+            futures: dict[Future[Any], int] = {self._pool.submit(_apply, _pack(fn, items[i])): i
+                                               for i in submission_order(len(items), costs)}
         return _collect(futures, as_completed(futures), len(items), desc, progress, on_result)
 
     def close(self) -> None:

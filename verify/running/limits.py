@@ -21,6 +21,8 @@ from theorycheck.core.errors import TheorycheckError
 _interrupted = False
 #: Delay before an interrupt that arrived inside the import machinery is delivered again.
 _REDELIVER_S = 0.05
+#: Depth of nested interrupts_deferred() blocks.
+_deferred = 0
 
 
 def on_interrupt(signum: int, frame: object) -> None:
@@ -31,6 +33,8 @@ def on_interrupt(signum: int, frame: object) -> None:
     """
     global _interrupted
     _interrupted = True
+    if _deferred:
+        return  # raised when the block of interrupts_deferred() ends
     code = getattr(frame, "f_code", None)
     if code is not None and code.co_filename.startswith("<frozen importlib"):
         # raised inside the import machinery's callbacks it would be printed as "Exception ignored" and lost:
@@ -49,6 +53,27 @@ def reset_interrupt() -> None:
     """Forget an earlier interrupt (a new command in the same process starts afresh)."""
     global _interrupted
     _interrupted = False
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """A block that Ctrl-C does not cut in half: an interrupt during it is raised when it ends.
+
+    For steps that must not stop midway, such as starting worker processes: a half-started spawned
+    child would print its own traceback.
+    """
+    global _deferred
+    _deferred += 1
+    try:
+        yield
+    finally:
+        _deferred -= 1
+    check_interrupted()
+
+
+def was_interrupted() -> bool:
+    """Whether Ctrl-C was pressed since :func:`reset_interrupt` (see :func:`on_interrupt`)."""
+    return _interrupted
 
 
 def check_interrupted() -> None:
@@ -102,4 +127,4 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
-__all__ = ["TimeLimitError", "check_interrupted", "on_interrupt", "reset_interrupt", "status", "time_limit"]
+__all__ = ["TimeLimitError", "check_interrupted", "interrupts_deferred", "on_interrupt", "reset_interrupt", "status", "time_limit", "was_interrupted"]
