@@ -15,7 +15,8 @@ def test_area_is_registered():
     assert "theorycheck.claims.implicit_reg" in claims.AREA_MODULES
     ids = {c.id for c in claims.all_claims()}
     for cls in (implicit_reg.EGRCoefficientScan, implicit_reg.EGRTwoLayerNet, implicit_reg.SGDModifiedLossExact, implicit_reg.SGDModifiedLossSampled,
-                implicit_reg.LieLogSeries, implicit_reg.HeavyBallModifiedEquation, implicit_reg.IGRGradientPenaltyRate, implicit_reg.IGRGradientPenaltyWidth,
+                implicit_reg.LieLogSeries, implicit_reg.HeavyBallModifiedEquation, implicit_reg.SGDMomentumModifiedLoss,
+                implicit_reg.IGRGradientPenaltyRate, implicit_reg.IGRGradientPenaltyWidth,
                 implicit_reg.IGRPathSlope, implicit_reg.IGRTestAccuracy, implicit_reg.IGRNoiseRobustness, implicit_reg.NoiseQuadraticPrediction):
         assert cls.id in ids
 
@@ -83,6 +84,26 @@ def test_heavy_ball_gd_factor_mutant_fails():
     ev = implicit_reg.HeavyBallModifiedEquation(kappa=1).run(QUICK)
     assert ev.verdict is Verdict.FAIL
     assert sum(c.verdict is Verdict.FAIL for c in ev.cases) == 2  # the symbolic identity and the order
+
+
+def test_sgd_momentum_passes():
+    ev = implicit_reg.SGDMomentumModifiedLoss().run(QUICK)
+    assert ev.verdict is Verdict.PASS, ev.summary
+    assert ev.statement_kind == "derived"
+    assert 2.8 < ev.key["order_min"] < 3.2
+    _roundtrip(ev)
+
+
+@pytest.mark.parametrize("kw, failing", [
+    ({"noise": "amplified"}, 1),       # the extrapolation: the whole SGD regulariser amplified by κ
+    ({"noise": 1}, 1),                 # the noise term of SGD at the effective rate, unamplified
+    ({"full_factor": 1}, 2),           # κ = 1: also breaks the one-batch identity with Ghosh et al.'s form
+    ({"expected_order": 2}, 1),
+])
+def test_sgd_momentum_mutants_fail(kw, failing):
+    ev = implicit_reg.SGDMomentumModifiedLoss(**kw).run(QUICK)
+    assert ev.verdict is Verdict.FAIL
+    assert sum(c.verdict is Verdict.FAIL for c in ev.cases) == failing, [(c.name, c.verdict) for c in ev.cases]
 
 
 # --- the four properties --------------------------------------------------------------------

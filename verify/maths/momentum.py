@@ -133,22 +133,43 @@ def heavy_ball_orbit(loss: Loss, beta: Any, theta0: Sequence[Any], h: Any, n: in
     eigenvalue λ along the way (:func:`slow_manifold_limit`); beyond it the
     iterates spiral and no real modified flow describes them.
     """
-    grad = loss.gradient_mpmath
+    return periodic_slow_orbit([loss.gradient_mpmath], beta, theta0, h, n, digits)
+
+
+def periodic_slow_orbit(gradients: Sequence[Callable[[Sequence[Any]], Sequence[Any]]], beta: Any,
+                        theta0: Sequence[Any], h: Any, n: int, digits: int | None = None) -> list[list[Any]]:
+    """θ₀ … θ_n of heavy ball whose step k uses ``gradients[k mod p]``, on the p-periodic slow manifold through θ₀.
+
+    v ← βv + ∇L̂_{k mod p}(θ), θ ← θ − hv: with a cyclic schedule of p
+    mini-batch gradients the p-step map on (θ, v) has an attracting slow
+    manifold (its fast modes decay like β^p per cycle), and θ₀ is placed on it
+    at phase 0 by the shooting of :func:`heavy_ball_orbit`, with the transient
+    N rounded up to whole cycles so the schedule ends its last cycle at θ₀.
+    ``p = 1`` is full-batch heavy ball.
+    """
+    p = len(gradients)
+    if p < 1:
+        raise InputError("at least one gradient is needed.")
     digits = int(mpmath.mp.dps) if digits is None else int(digits)
     with mpmath.workdps(digits + 10):
-        b = mpmath.mpf(sp.nsimplify(beta).p) / sp.nsimplify(beta).q if sp.nsimplify(beta).is_Rational else mpmath.mpf(beta)
+        bq = sp.nsimplify(beta)
+        b = mpmath.mpf(bq.p) / bq.q if bq.is_Rational else mpmath.mpf(beta)
         hh = as_mpf(h, "h")
         th0 = [as_mpf(x, "theta0") for x in theta0]
-        N = transient_steps(float(b), digits + 5)
+        N = p * math.ceil(transient_steps(float(b), digits + 5) / p)
+
+        def mean_gradient(th: list[Any]) -> list[Any]:
+            gs = [grad(th) for grad in gradients]
+            return [sum(col) / p for col in zip(*gs)]
 
         def run(start: list[Any], steps: int) -> list[list[Any]]:
-            # start with the leading slow velocity −h g/(1−β): the fast mode starts at O(h²), not O(h)
+            # start with the leading slow velocity −h ḡ/(1−β): the fast mode starts small (O(h²) for a full batch)
             cur = list(start)
-            prev = [c + hh * gi / (1 - b) for c, gi in zip(cur, grad(cur))]
+            prev = [c + hh * gi / (1 - b) for c, gi in zip(cur, mean_gradient(cur))]
             path = [cur]
-            for _ in range(steps):
-                g = grad(cur)
-                nxt = [c - hh * gi + b * (c - p) for c, gi, p in zip(cur, g, prev)]
+            for k in range(steps):
+                g = gradients[k % p](cur)
+                nxt = [c - hh * gi + b * (c - q) for c, gi, q in zip(cur, g, prev)]
                 prev, cur = cur, nxt
                 path.append(cur)
             return path
@@ -157,15 +178,11 @@ def heavy_ball_orbit(loss: Loss, beta: Any, theta0: Sequence[Any], h: Any, n: in
             end = run(list(start), N)[-1]
             return [e - t for e, t in zip(end, th0)]
 
-        start = _newton(miss, th0, N, hh, b, grad, digits)
-        path = run(start, N + n)
-        tail = path[N:]
-        # the shooting residual is part of the error budget: report it through the first point
-        return [list(p) for p in tail]
+        start = _newton(miss, th0, digits)
+        return [list(q) for q in run(start, N + n)[N:]]
 
 
-def _newton(miss: Callable[..., list[Any]], th0: list[Any], N: int, h: Any, b: Any,
-            grad: Callable[..., Any], digits: int, max_iter: int = 40) -> list[Any]:
+def _newton(miss: Callable[..., list[Any]], th0: list[Any], digits: int, max_iter: int = 40) -> list[Any]:
     """Solve miss(θ_s) = 0 by Newton with a forward-difference Jacobian (step 10^{−(dps/2)}) and step halving.
 
     The first guess is θ₀ minus the drift of a run started at θ₀ (a fixed-point step).
@@ -233,5 +250,5 @@ def heavy_ball_slow_map(loss: Loss, beta: Any, digits: int | None = None) -> Ste
 
 __all__ = [
     "cached_step", "ghosh_field", "heavy_ball_field", "heavy_ball_orbit", "heavy_ball_slow_map", "heavy_ball_terms",
-    "slow_manifold_limit", "transient_steps",
+    "periodic_slow_orbit", "slow_manifold_limit", "transient_steps",
 ]

@@ -73,5 +73,18 @@ def heavy_ball_ladder(loss: Loss, theta0: Sequence[Any], beta: Fraction, n: int,
     return [Fraction(1, 2 ** (m + i)) for i in range(n)]
 
 
+def sgd_momentum_ladder(batch_losses: Sequence[Loss], theta0: Sequence[Any], beta: Fraction, n: int,
+                        digits: int = 35) -> list[Fraction]:
+    """Epoch times T = m·h for SGD+M over m batches, h from :func:`heavy_ball_ladder` of the stiffest batch.
+
+    Each step sees one batch's Hessian, so the slow manifold of the cyclic
+    schedule needs h·λ small for the stiffest batch loss, not only for L.
+    """
+    if not batch_losses:
+        raise InputError("no batch losses given.")
+    stiffest = max(batch_losses, key=lambda loss: loss.curvature(theta0))
+    return [len(batch_losses) * h for h in heavy_ball_ladder(stiffest, theta0, beta, n, digits)]
+
+
 __all__ = ["KAPPA", "LADDER_LENGTH", "epoch_ladder", "heavy_ball_ladder", "loss_ladder", "power_of_two_ladder",
-           "relative_ladder"]
+           "relative_ladder", "sgd_momentum_ladder"]
