@@ -15,7 +15,7 @@ def test_area_is_registered():
     assert "theorycheck.claims.implicit_reg" in claims.AREA_MODULES
     ids = {c.id for c in claims.all_claims()}
     for cls in (implicit_reg.EGRCoefficientScan, implicit_reg.EGRTwoLayerNet, implicit_reg.SGDModifiedLossExact, implicit_reg.SGDModifiedLossSampled,
-                implicit_reg.LieLogSeries, implicit_reg.HeavyBallModifiedEquation, implicit_reg.SGDMomentumModifiedLoss,
+                implicit_reg.LieLogSeries, implicit_reg.HeavyBallModifiedEquation, implicit_reg.SGDMomentumModifiedLoss, implicit_reg.SGDMomentumReshuffled,
                 implicit_reg.IGRGradientPenaltyRate, implicit_reg.IGRGradientPenaltyWidth,
                 implicit_reg.IGRPathSlope, implicit_reg.IGRTestAccuracy, implicit_reg.IGRNoiseRobustness, implicit_reg.NoiseQuadraticPrediction):
         assert cls.id in ids
@@ -104,6 +104,21 @@ def test_sgd_momentum_mutants_fail(kw, failing):
     ev = implicit_reg.SGDMomentumModifiedLoss(**kw).run(QUICK)
     assert ev.verdict is Verdict.FAIL
     assert sum(c.verdict is Verdict.FAIL for c in ev.cases) == failing, [(c.name, c.verdict) for c in ev.cases]
+
+
+def test_sgd_momentum_reshuffled_passes():
+    ev = implicit_reg.SGDMomentumReshuffled().run(QUICK)
+    assert ev.verdict is Verdict.PASS, ev.summary
+    assert ev.cases[0].measured["order_balance"] == 0
+    _roundtrip(ev)
+
+
+@pytest.mark.parametrize("kw", [{"noise": Fraction(3, 5)},  # the cyclic-order factor ρ₂(¼): the wrong schedule
+                                {"noise": 1}, {"expected_order": 2}])
+def test_sgd_momentum_reshuffled_mutants_fail(kw):
+    ev = implicit_reg.SGDMomentumReshuffled(**kw).run(QUICK)
+    assert ev.verdict is Verdict.FAIL
+    assert ev.cases[0].verdict is Verdict.FAIL
 
 
 # --- the four properties --------------------------------------------------------------------

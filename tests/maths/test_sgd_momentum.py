@@ -120,3 +120,54 @@ def test_cyclic_maps_refuse_bad_input(batches):
     big = sgd_modified.Batches(sgd_modified.random_samples(6, 1), sgd_modified.consecutive_partition(6, 1))
     with pytest.raises(InputError):
         sgd_momentum.cyclic_epoch_mean_map(big, Fraction(1, 2))
+
+
+def _reshuffle_factor_by_truncated_sum(m: int, beta: float, epochs: int) -> float:
+    """ρ^rr by brute force over absolute steps (p, q), the past cut after ``epochs`` epochs (error ~ β^{m·epochs})."""
+    same = other = 0.0
+    for n in range(m):
+        for p in range(-epochs * m, n + 1):
+            span, sign = (range(0, p), 1) if p >= 0 else (range(p, 0), -1)
+            for i in span:
+                for q in range(-(epochs + 2) * m, i + 1):
+                    w = beta ** (n - p) * sign * beta ** (i - q)
+                    if p == q:
+                        same += w
+                    elif p // m == q // m:
+                        other += w
+    return -2 * (1 - beta) ** 2 * (same - other / (m - 1)) / m
+
+
+@pytest.mark.parametrize("m, epochs", [(2, 14), (3, 9)])
+def test_reshuffle_factor_matches_a_brute_force_sum(m, epochs):
+    exact = float(sgd_momentum.reshuffle_noise_factor(sp.Rational(1, 2), m))
+    assert exact == pytest.approx(_reshuffle_factor_by_truncated_sum(m, 0.5, epochs), abs=1e-6)
+
+
+def test_reshuffle_factor_closed_form_and_limits():
+    b = sp.Symbol("beta")
+    assert sp.simplify(sgd_momentum.reshuffle_noise_factor(b, 2) - (1 - b) * (1 + b**3) / (1 + b**2)) == 0
+    assert all(sgd_momentum.reshuffle_noise_factor(0, m) == 1 for m in range(1, 6))
+    quarter = sp.Rational(1, 4)
+    assert sgd_momentum.reshuffle_noise_factor(quarter, 2) != sgd_momentum.noise_factor(quarter, 2)
+
+
+def test_orthogonal_epoch_orders_have_the_pair_statistics_of_reshuffling():
+    runs = sgd_momentum.orthogonal_epoch_orders(7)
+    assert len(runs) == 8 and all(len(r) == 7 for r in runs)
+    assert sgd_momentum.epoch_order_balance(runs) == 0
+    assert sgd_momentum.epoch_order_balance(runs[:5]) > 0
+    with pytest.raises(InputError):
+        sgd_momentum.orthogonal_epoch_orders(0)
+
+
+def test_reshuffled_map_with_a_repeated_order_is_the_cyclic_map(batches):
+    with mpmath.workdps(30):
+        T = Fraction(1, 64)
+        same = sgd_momentum.reshuffled_epoch_mean_map(batches, Fraction(1, 4), [((1, 0),) * 5])(THETA0, T)
+        cyclic = sgd_momentum.cyclic_epoch_map(batches, Fraction(1, 4), (1, 0))(THETA0, T)
+        assert max(abs(u - v) for u, v in zip(same, cyclic)) < mpmath.mpf(10) ** -25
+        other = sgd_momentum.reshuffled_epoch_mean_map(batches, Fraction(1, 4), [((0, 1),) * 4 + ((1, 0),)])(THETA0, T)
+        assert max(abs(u - v) for u, v in zip(other, cyclic)) > mpmath.mpf(10) ** -12  # the history is used
+    with pytest.raises(InputError):
+        sgd_momentum.reshuffled_epoch_mean_map(batches, Fraction(1, 4), [((0, 0),)])

@@ -137,7 +137,8 @@ def heavy_ball_orbit(loss: Loss, beta: Any, theta0: Sequence[Any], h: Any, n: in
 
 
 def periodic_slow_orbit(gradients: Sequence[Callable[[Sequence[Any]], Sequence[Any]]], beta: Any,
-                        theta0: Sequence[Any], h: Any, n: int, digits: int | None = None) -> list[list[Any]]:
+                        theta0: Sequence[Any], h: Any, n: int, digits: int | None = None,
+                        history: Sequence[Callable[[Sequence[Any]], Sequence[Any]]] = ()) -> list[list[Any]]:
     """θ₀ … θ_n of heavy ball whose step k uses ``gradients[k mod p]``, on the p-periodic slow manifold through θ₀.
 
     v ← βv + ∇L̂_{k mod p}(θ), θ ← θ − hv: with a cyclic schedule of p
@@ -145,7 +146,9 @@ def periodic_slow_orbit(gradients: Sequence[Callable[[Sequence[Any]], Sequence[A
     manifold (its fast modes decay like β^p per cycle), and θ₀ is placed on it
     at phase 0 by the shooting of :func:`heavy_ball_orbit`, with the transient
     N rounded up to whole cycles so the schedule ends its last cycle at θ₀.
-    ``p = 1`` is full-batch heavy ball.
+    ``p = 1`` is full-batch heavy ball. ``history`` (oldest first) replaces the
+    cycle in the steps just before θ₀, e.g. the previous epochs of a reshuffled
+    schedule; the n steps after θ₀ follow the cycle from its phase 0.
     """
     p = len(gradients)
     if p < 1:
@@ -156,7 +159,11 @@ def periodic_slow_orbit(gradients: Sequence[Callable[[Sequence[Any]], Sequence[A
         b = mpmath.mpf(bq.p) / bq.q if bq.is_Rational else mpmath.mpf(beta)
         hh = as_mpf(h, "h")
         th0 = [as_mpf(x, "theta0") for x in theta0]
-        N = p * math.ceil(transient_steps(float(b), digits + 5) / p)
+        N = p * math.ceil(max(transient_steps(float(b), digits + 5), len(history)) / p)
+        first_history = N - len(history)
+
+        def gradient_at(k: int) -> Callable[[Sequence[Any]], Sequence[Any]]:
+            return history[k - first_history] if first_history <= k < N else gradients[k % p]
 
         def mean_gradient(th: list[Any]) -> list[Any]:
             gs = [grad(th) for grad in gradients]
@@ -168,7 +175,7 @@ def periodic_slow_orbit(gradients: Sequence[Callable[[Sequence[Any]], Sequence[A
             prev = [c + hh * gi / (1 - b) for c, gi in zip(cur, mean_gradient(cur))]
             path = [cur]
             for k in range(steps):
-                g = gradients[k % p](cur)
+                g = gradient_at(k)(cur)
                 nxt = [c - hh * gi + b * (c - q) for c, gi, q in zip(cur, g, prev)]
                 prev, cur = cur, nxt
                 path.append(cur)

@@ -31,9 +31,10 @@ part has 0 < ρ_m(β) < 1 for 0 < β < 1 (ρ₂ = (1−β)/(1+β); ρ_m → 1 as
 so the natural reading
 "SGD+M's regulariser is κ times SGD's" is not what the expansion gives.
 Ghosh et al. state their SGD+M result pointwise along the trajectory; that
-statement is not checked against the paper here, and random reshuffling
-(a fresh order every epoch, so the velocity at an epoch's start remembers a
-different order) has other weights and is not covered by this formula.
+statement is not checked against the paper here. Random reshuffling (a
+fresh order every epoch, so the velocity at an epoch's start remembers other
+orders) has the same κ and another factor, :func:`reshuffle_noise_factor`,
+checked through :func:`reshuffled_epoch_mean_map`.
 
 Step maps follow the contract of ``theorycheck.maths.optimisers``:
 ``(theta, T) -> theta`` with T = m·h the epoch time, which the step symbol
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import lru_cache
 from typing import Any, Sequence
 
 import mpmath
@@ -87,6 +89,51 @@ def noise_factor(beta: Any, m: int) -> sp.Expr:
     if m == 1:
         return sp.S.One
     return sp.simplify(((1 + b) - 2 * m * b / (m - 1) * (1 - b ** (m - 1)) / (1 - b**m)) / (1 - b))
+
+
+def reshuffle_noise_factor(beta: Any, m: int) -> sp.Expr:
+    """ρ_m^{rr}(β): the batch-noise factor when every epoch draws a fresh order (random reshuffling), derived.
+
+    The same second-order expansion as :func:`noise_factor`, with the pair
+    statistics of independent epochs: two uses of one step's batch average to
+    ∇R, two steps of the same epoch to (m²H̄∇L − mΣ_a H_a∇L̂_a)/(m(m−1)), and
+    steps of different epochs to H̄∇L (no noise term). With k = −p the steps
+    before the epoch, the weight of the first class is
+    W₁ = −β(1−β^m)/((1−β)²(1−β²)); that of the second, W₂, is a finite sum over
+    the current epoch plus, for the past ones, geometric series in β^m and
+    β^{2m} summed exactly here. Then ρ = −2(1−β)²(W₁ − W₂/(m−1))/m; for m = 2,
+    ρ₂^{rr} = (1−β)(1+β³)/(1+β²). ρ^{rr}(0) = 1 (SGD).
+    """
+    b = _beta(beta)
+    m = int(m)
+    if m < 1:
+        raise InputError(f"the number of batches must be positive, got {m}.")
+    return sp.factor(_reshuffle_factor(m).subs(_BETA, b))
+
+
+_BETA = sp.Symbol("beta", positive=True)
+
+
+@lru_cache(maxsize=None)
+def _reshuffle_factor(m: int) -> sp.Expr:
+    # built for a symbolic β and substituted afterwards: the sums carry β^{−s}, whose products are regular at 0
+    if m == 1:
+        return sp.S.One
+    b = _BETA
+    same = -b * (1 - b**m) / ((1 - b) ** 2 * (1 - b**2))
+    other = sp.S.Zero
+    for p in range(m):  # the current epoch: Hessian at step p, gradient of an earlier step q of it
+        weight = sum(b ** (n - p) for n in range(p, m))
+        other += sum(weight * (1 - b ** (p - q)) / (1 - b) for q in range(p))
+    # a past epoch E ≥ 1 back, steps s (Hessian) and t (gradient): the term is c₁ x^E + c₂ x^{2E}, x = β^m,
+    # from Σ_n β^{n−p} = β^{Em−s}(1−β^m)/(1−β) times Σ_{i=max(s,t)−Em}^{−1} β^{i−q} = (β^{max−t} − β^{Em−t})/(1−β)
+    x = b**m
+    for s_ in range(m):
+        for t in range(m):
+            if s_ != t:
+                front = -b ** (-s_) * (1 - b**m) / (1 - b) ** 2
+                other += front * (b ** (max(s_, t) - t) * x / (1 - x) - b ** (-t) * x**2 / (1 - x**2))
+    return sp.factor(sp.simplify(-2 * (1 - b) ** 2 * (same - other / (m - 1)) / m))
 
 
 def batch_noise(batches: Batches) -> sp.Expr:
@@ -160,7 +207,81 @@ def cyclic_epoch_mean_map(batches: Batches, beta: Any, digits: int | None = None
     return step
 
 
+def orthogonal_epoch_orders(epochs: int) -> list[tuple[tuple[int, ...], ...]]:
+    """Sequences of ``epochs`` two-batch epoch orders (oldest first) with the pair statistics of random reshuffling.
+
+    The rows of a Sylvester–Hadamard matrix (``scipy.linalg.hadamard``) without
+    its constant column form a strength-2 orthogonal array: each epoch takes
+    both orders (0, 1) and (1, 0) equally often and each pair of epochs all four
+    combinations equally often, as independent reshuffles do. The second-order
+    term of the mean epoch depends only on such pairs, so the mean over these
+    few sequences has the modified loss of the mean over all of them.
+    """
+    from scipy.linalg import hadamard
+
+    if epochs < 1:
+        raise InputError(f"`epochs` must be positive, got {epochs}.")
+    n = 2 ** math.ceil(math.log2(epochs + 1))
+    signs = hadamard(n)[:, 1:epochs + 1]
+    return [tuple((0, 1) if v > 0 else (1, 0) for v in row) for row in signs]
+
+
+def epoch_order_balance(runs: Sequence[Sequence[Sequence[int]]]) -> float:
+    """max |frequency − uniform| over single epochs and pairs of epochs of the runs' orders: 0 for an orthogonal array."""
+    if not runs:
+        raise InputError("no runs given.")
+    worst = 0.0
+    epochs = len(runs[0])
+    orders = sorted({tuple(o) for run in runs for o in run})
+    k = math.factorial(len(orders[0]))
+    for e in range(epochs):
+        for o in orders:
+            worst = max(worst, abs(sum(tuple(run[e]) == o for run in runs) / len(runs) - 1 / k))
+    for e, f in itertools.combinations(range(epochs), 2):
+        for o, q in itertools.product(orders, repeat=2):
+            hits = sum(tuple(run[e]) == o and tuple(run[f]) == q for run in runs)
+            worst = max(worst, abs(hits / len(runs) - 1 / k**2))
+    return worst
+
+
+def reshuffled_epoch_mean_map(batches: Batches, beta: Any, runs: Sequence[Sequence[Sequence[int]]],
+                              digits: int | None = None) -> StepMap:
+    """The mean over ``runs`` (epoch orders, oldest first, the last one the current epoch) of SGD+M's epoch map.
+
+    For each run the past epochs are the history of the shooting that places θ
+    on the slow manifold (:func:`~theorycheck.maths.momentum.periodic_slow_orbit`),
+    so the velocity at the epoch's start remembers the orders of the epochs
+    before it; use :func:`orthogonal_epoch_orders` for the statistics of random
+    reshuffling. Epochs older than the runs' repeat the current order; their
+    weight at θ is β^{m·len(run)}.
+    """
+    m = batches.m
+    maps = []
+    for run in runs:
+        for o in run:
+            if sorted(int(k) for k in o) != list(range(m)):
+                raise InputError(f"every epoch order must be a permutation of 0..{m - 1}, got {list(o)}.")
+        past = [k for o in run[:-1] for k in o]
+        history = [lambda th, k=k: batches.batch_gradient(k, th) for k in past]
+        current = [lambda th, k=k: batches.batch_gradient(k, th) for k in run[-1]]
+        b = _beta(beta)
+
+        def next_epoch(theta: Sequence[Any], T: Any, current: Any = current, history: Any = history) -> list[Any]:
+            return periodic_slow_orbit(current, b, theta, as_mpf(T) / m, m, digits, history)[-1]
+
+        maps.append(cached_step(next_epoch))
+
+    def step(theta: Sequence[Any], T: Any) -> list[Any]:
+        acc = [mpmath.mpf(0)] * len(theta)
+        for f in maps:
+            acc = [a + x for a, x in zip(acc, f(theta, T))]
+        return [a / len(maps) for a in acc]
+
+    return step
+
+
 __all__ = [
-    "MAX_BATCHES", "amplification", "batch_noise", "cyclic_epoch_map", "cyclic_epoch_mean_map", "noise_factor",
-    "rescaled_flow", "sgd_momentum_modified_field", "sgd_momentum_modified_loss",
+    "MAX_BATCHES", "amplification", "batch_noise", "cyclic_epoch_map", "cyclic_epoch_mean_map", "epoch_order_balance",
+    "noise_factor", "orthogonal_epoch_orders", "rescaled_flow", "reshuffle_noise_factor", "reshuffled_epoch_mean_map",
+    "sgd_momentum_modified_field", "sgd_momentum_modified_loss",
 ]
