@@ -29,3 +29,33 @@ def test_a_block_within_its_limit_leaves_no_timer_behind():
     with time_limit(0.5, "x"):
         pass
     time.sleep(0.8)  # a stray SIGALRM would kill the process here
+
+
+def test_a_tick_lost_in_a_weakref_callback_is_not_reported_and_the_next_one_ends_the_block():
+    import sys
+    import weakref
+
+    class Thing:
+        pass
+
+    reported = []
+    outer = sys.unraisablehook
+    record = reported.append
+    sys.unraisablehook = record
+    try:
+        with pytest.raises(TimeLimitError):
+            with time_limit(0.05, "too slow"):
+                thing = Thing()
+
+                def spin():
+                    end = time.perf_counter() + 0.3
+                    while time.perf_counter() < end:  # the first tick fires in here, where it can only be printed
+                        pass
+
+                weakref.finalize(thing, spin)
+                del thing
+                time.sleep(2)
+        assert sys.unraisablehook is record
+    finally:
+        sys.unraisablehook = outer
+    assert reported == []

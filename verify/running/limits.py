@@ -12,9 +12,10 @@ long and what to change, instead of running for hours.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from theorycheck.core.errors import TheorycheckError
 
@@ -115,6 +116,15 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
     def expire(signum: int, frame: object) -> None:
         raise _Expired()
 
+    outer_hook = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        # raised inside a weakref callback or __del__, the tick is lost (Python only prints it); the next one,
+        # 0.2 s later, ends the block, so the lost one is not worth a warning
+        if not isinstance(unraisable.exc_value, _Expired):
+            outer_hook(unraisable)
+
+    sys.unraisablehook = hook
     signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
     try:
@@ -125,6 +135,7 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, signal.SIG_IGN)  # a last tick between here and the reset must not escape
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        sys.unraisablehook = outer_hook
 
 
 __all__ = ["TimeLimitError", "check_interrupted", "interrupts_deferred", "on_interrupt", "reset_interrupt", "status", "time_limit", "was_interrupted"]
