@@ -112,3 +112,75 @@ def test_a_sufficient_condition_failing_at_eta_star_is_read_as_expected(files, c
     table = capsys.readouterr().out
     if not wme["holds_at_eta_star"]:
         assert "no (expected for a sufficient condition)" in table
+
+
+# --- a user's model: --model FILE.py:NAME --params --features [--targets] -----------------------------
+
+@pytest.fixture()
+def model_files(tmp_path, files):
+    X = np.load(files["X"])
+    theta = np.array([0.5, -1.0, 2.0])
+    paths = {"X": files["X"], "dir": tmp_path}
+    # f(θ, x) = θ·x: gᵢ = xᵢ, so Hᵢ = gᵢgᵢᵀ = xᵢxᵢᵀ, the --features route's square loss
+    (tmp_path / "stab_linear_model.py").write_text("import autograd.numpy as np\n\n"
+                                                   "def f(params, x):\n    return np.dot(params, x)\n")
+    (tmp_path / "stab_broken_model.py").write_text("def f(params, x):\n    return params[99]\n")
+    (tmp_path / "stab_syntax_model.py").write_text("def f(params, x)\n    return 0\n")
+    (tmp_path / "stab_vector_model.py").write_text("def f(params, x):\n    return params * x[0]\n")
+    for name, arr in (("theta", theta), ("y", X @ theta), ("y_off", X @ theta + 0.25), ("y_short", X[:3, 0])):
+        paths[name] = tmp_path / f"{name}.npy"
+        np.save(paths[name], arr)
+    for k in ("linear", "broken", "syntax", "vector"):
+        paths[k] = f"{tmp_path / f'stab_{k}_model.py'}:f"
+    paths["no_name"] = f"{tmp_path / 'stab_linear_model.py'}:g"
+    return paths
+
+
+def _fmt(argv, paths):
+    return [a.format(**{k: str(v) for k, v in paths.items()}) for a in argv]
+
+
+def test_a_linear_model_gives_the_features_route(model_files, capsys):
+    assert main(["stability", "--features", str(model_files["X"]), "--batch", "2", "--json"]) == 0
+    direct = json.loads(capsys.readouterr().out)
+    argv = _fmt(["stability", "--model", "{linear}", "--params", "{theta}", "--features", "{X}", "--targets", "{y}",
+                 "--batch", "2", "--json"], model_files)
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["eta_star"] == pytest.approx(direct["eta_star"], rel=1e-8)
+    assert out["sharpness"] == pytest.approx(direct["sharpness"], rel=1e-10)
+    assert out["parameters"] == 3 and out["backend"] == "autograd" and out["max_abs_residual"] < 1e-12
+    assert captured.err == ""
+
+
+def test_a_model_off_interpolation_is_measured_with_a_note(model_files, capsys):
+    argv = _fmt(["stability", "--model", "{linear}", "--params", "{theta}", "--features", "{X}", "--targets",
+                 "{y_off}", "--batch", "2"], model_files)
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "max |f(θ, xᵢ) − yᵢ| = 0.25" in captured.out
+    assert len(captured.err.strip().splitlines()) == 1 and "does not interpolate" in captured.err
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--model", "{no_name}", "--params", "{theta}", "--features", "{X}"], "has no 'g'"),
+    (["--model", "{dir}/absent.py:f", "--params", "{theta}", "--features", "{X}"], "does not exist"),
+    (["--model", "{dir}/stab_linear_model.py", "--params", "{theta}", "--features", "{X}"], "FILE.py:NAME"),
+    (["--model", "{syntax}", "--params", "{theta}", "--features", "{X}"], "SyntaxError"),
+    (["--model", "{broken}", "--params", "{theta}", "--features", "{X}"], "failed at --params"),
+    (["--model", "{vector}", "--params", "{theta}", "--features", "{X}"], "failed at --params"),
+    (["--model", "{linear}", "--features", "{X}"], "needs `--params"),
+    (["--model", "{linear}", "--params", "{X}", "--features", "{X}"], "1-D"),
+    (["--model", "{linear}", "--params", "{theta}", "--hessians", "{X}"], "needs `--features"),
+    (["--model", "{linear}", "--params", "{theta}", "--features", "{X}", "--targets", "{y_short}"], "one value per row"),
+    (["--model", "{linear}", "--params", "{theta}", "--features", "{X}", "--backend", "tf"], "--backend"),
+    (["--params", "{theta}", "--features", "{X}"], "belongs to `--model"),
+    (["--model", "no_such_module_xyz:f", "--params", "{theta}", "--features", "{X}"], "no module named"),
+])
+def test_bad_model_input_is_one_line_and_exit_2(model_files, capsys, argv, needle):
+    rc = main(["stability", *_fmt(argv, model_files), "--batch", "2"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert needle in err and "Traceback" not in err

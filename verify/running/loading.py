@@ -20,6 +20,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import importlib.util
 import sys
@@ -37,33 +38,33 @@ from theorycheck.core.errors import InputError, TheorycheckError, UnknownClaimEr
 ENTRY_POINT_GROUP = "theorycheck.claims"
 
 
-def _describe_import_error(what: str, exc: BaseException) -> str:
-    """``what: ExcType: message (file:line)`` for the frame of the user's code nearest the error."""
+def _describe_import_error(what: str, exc: BaseException, kind: str = "claims") -> str:
+    """``cannot load KIND from what: ExcType: message (file:line)`` for the frame of the user's code nearest the error."""
     frames = traceback.extract_tb(exc.__traceback__)
     where = ""
     for fr in reversed(frames):
         if "importlib" not in fr.filename and "theorycheck" not in Path(fr.filename).parts[-3:-1]:
             where = f" ({Path(fr.filename).name}:{fr.lineno})"
             break
-    return f"cannot load claims from {what}: {type(exc).__name__}: {exc}{where}"
+    return f"cannot load {kind} from {what}: {type(exc).__name__}: {exc}{where}"
 
 
-def _import_file(path: Path) -> str:
-    """Import ``path`` as the module named by its stem; returns the module name."""
-    name = path.stem
+def _import_file(path: Path, kind: str = "claims", name: str | None = None) -> str:
+    """Import ``path`` as the module ``name`` (default: its stem); returns the module name."""
+    name = path.stem if name is None else name
     if not name.isidentifier():
-        raise InputError(f"claims file {str(path)!r}: its name must be a Python identifier (it becomes the "
-                         f"namespace of its claim ids).")
+        becomes = "the namespace of its claim ids" if kind == "claims" else "the module's name"
+        raise InputError(f"{kind} file {str(path)!r}: its name must be a Python identifier (it becomes {becomes}).")
     old = sys.modules.get(name)
     if old is not None:
         old_file = getattr(old, "__file__", None)
         if old_file and Path(old_file).resolve() == path.resolve():
             return name
-        raise InputError(f"claims file {str(path)!r}: a module named {name!r} is already loaded from "
+        raise InputError(f"{kind} file {str(path)!r}: a module named {name!r} is already loaded from "
                          f"{old_file or 'elsewhere'}; rename the file.")
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise InputError(f"claims file {str(path)!r} cannot be imported as Python.")
+        raise InputError(f"{kind} file {str(path)!r} cannot be imported as Python.")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -73,11 +74,11 @@ def _import_file(path: Path) -> str:
         raise
     except BaseException as exc:  # noqa: BLE001 - a user's module: one line, not a traceback
         sys.modules.pop(name, None)
-        raise InputError(_describe_import_error(repr(str(path)), exc)) from None
+        raise InputError(_describe_import_error(repr(str(path)), exc, kind)) from None
     return name
 
 
-def _import_module(name: str) -> str:
+def _import_module(name: str, kind: str = "claims") -> str:
     cwd = str(Path.cwd())
     if cwd not in sys.path:
         # `--claims mybounds.claims` from a project checkout, as `python -m` would find it
@@ -88,12 +89,39 @@ def _import_module(name: str) -> str:
         raise
     except ModuleNotFoundError as exc:
         if exc.name and name.startswith(exc.name):
-            raise InputError(f"cannot load claims from {name!r}: no module named {exc.name!r} (give a module "
+            raise InputError(f"cannot load {kind} from {name!r}: no module named {exc.name!r} (give a module "
                              f"importable from {cwd}, or a path ending in .py).") from None
-        raise InputError(_describe_import_error(repr(name), exc)) from None
+        raise InputError(_describe_import_error(repr(name), exc, kind)) from None
     except BaseException as exc:  # noqa: BLE001
-        raise InputError(_describe_import_error(repr(name), exc)) from None
+        raise InputError(_describe_import_error(repr(name), exc, kind)) from None
     return name
+
+
+def import_object(spec: str, arg: str, kind: str = "the model") -> object:
+    """The object ``NAME`` of ``FILE.py:NAME`` or ``package.module:NAME`` (a user's model or loss).
+
+    A file is imported under its stem, a dotted module from the current
+    directory or the installed packages; a missing file, module or name, or
+    an error while importing, is one :class:`InputError` naming ``arg``.
+    """
+    text = spec.strip()
+    where, sep, attr = text.rpartition(":")
+    if not sep or not where or not attr.isidentifier():
+        raise InputError(f"`{arg}` must be FILE.py:NAME or module:NAME, got {spec!r}.")
+    if where.endswith(".py") or "/" in where or "\\" in where:
+        path = Path(where)
+        if not path.is_file():
+            what = "is a directory, not a .py file" if path.is_dir() else "does not exist"
+            raise InputError(f"`{arg}`: {where!r} {what}.")
+        # a private name per file: two models both called net.py in different places must not collide
+        digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+        name = _import_file(path, kind, f"_theorycheck_user_{digest}")
+    else:
+        name = _import_module(where, kind)
+    module = sys.modules[name]
+    if not hasattr(module, attr):
+        raise InputError(f"`{arg}`: {where!r} has no {attr!r}.")
+    return getattr(module, attr)
 
 
 def import_claims(spec: str, base: Path | None = None) -> list[Claim]:
@@ -272,6 +300,6 @@ def selected_from_args(args: argparse.Namespace) -> list[Claim]:
 
 __all__ = [
     "ENTRY_POINT_GROUP", "Loaded", "add_loading_arguments", "add_selection_arguments", "load_from_args",
-    "selected_from_args", "claims_of", "entry_point_modules", "import_claims", "load_user_claims",
+    "selected_from_args", "claims_of", "entry_point_modules", "import_claims", "import_object", "load_user_claims",
     "pyproject_claims", "resolve", "select",
 ]

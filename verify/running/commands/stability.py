@@ -5,6 +5,14 @@ Examples::
     theorycheck stability --features X.npy --batch 4 --sampling without --json
     theorycheck stability --hessians H.npy --batch 1
     theorycheck stability --features X.npy --sweep-batch 1,2,4,8 --out DIR
+    theorycheck stability --model net.py:f --params theta.npy --features X.npy --targets y.npy --batch 8
+
+With ``--model`` the per-sample Hessians are those of the square loss at an
+interpolating minimum of the user's model f(params, x): Hᵢ = gᵢgᵢᵀ with
+gᵢ = ∇_θ f(θ, xᵢ), taken by autograd, JAX or PyTorch (``--backend``); η*(B)
+is computed from the gradients alone (through their n×n Gram matrix when
+p ≫ n), never a p×p matrix. ``--targets`` measures how far θ is from
+interpolating, where Hᵢ = gᵢgᵢᵀ is only the Gauss–Newton part.
 
 The first form prints η*(B), the sharpness a, the non-uniformity s, GD's 2/λ_max and,
 for each published condition (all of the form "holds for η ≤ threshold"), its
@@ -32,6 +40,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--features", metavar="X.npy", help="features, shape (n, d): Hᵢ = xᵢxᵢᵀ (square loss)")
     src.add_argument("--hessians", metavar="H.npy", help="per-sample Hessians, shape (n, d, d), each PSD")
+    p.add_argument("--model", metavar="FILE.py:NAME",
+                   help="a model f(params, x) -> float (with --features as its inputs and --params): Hᵢ = gᵢgᵢᵀ, "
+                        "gᵢ = ∇_θ f(θ, xᵢ), the square loss at an interpolating minimum")
+    p.add_argument("--params", metavar="P.npy", help="the model's parameters θ, shape (p,)")
+    p.add_argument("--targets", metavar="Y.npy", help="targets yᵢ, shape (n,): reports max |f(θ, xᵢ) − yᵢ|")
+    p.add_argument("--backend", default="autograd", metavar="B", help="autograd | jax | torch (default autograd)")
     p.add_argument("--batch", metavar="B", help="batch size, 1 ≤ B ≤ n")
     p.add_argument("--sampling", default="with", metavar="S", help="with | without replacement (default with)")
     p.add_argument("--sweep-batch", metavar="B1,B2,...", help="sweep η* over these batch sizes and draw a figure")
@@ -93,6 +107,64 @@ def _rtol(text: str) -> float:
     if not 0 < r < 1e-2:
         raise InputError(f"`--rtol` must be in (0, 1e-2), got {text!r}.")
     return r
+
+
+def _model_arguments(args: argparse.Namespace) -> None:
+    """--params, --targets and --backend belong to --model, which needs --features as its inputs."""
+    if args.model is None:
+        stray = [f"--{a}" for a in ("params", "targets") if getattr(args, a) is not None]
+        if args.backend != "autograd":
+            stray.append("--backend")
+        if stray:
+            raise InputError(f"`{stray[0]}` belongs to `--model FILE.py:NAME`, which was not given.")
+        return
+    if args.features is None:
+        raise InputError("`--model` needs `--features X.npy`: the model's inputs xᵢ.")
+    if args.params is None:
+        raise InputError("`--model` needs `--params P.npy`: the parameters θ at which to measure.")
+
+
+def model_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The second-moment problem of ``--model`` at ``--params`` on ``--features``, and what was measured on the way."""
+    import numpy as np
+
+    from theorycheck.maths.models import BACKENDS, model_derivatives
+    from theorycheck.maths.stability import problem_from_gradients
+    from theorycheck.running.loading import import_object
+
+    if args.backend not in BACKENDS:
+        raise InputError(f"`--backend` must be one of {', '.join(BACKENDS)}, got {args.backend!r}.")
+    X = load_array(args.features, "--features", args.key)
+    if X.ndim != 2:
+        raise InputError(f"`--features` must be a 2-D array (n, d) of the model's inputs, got shape {X.shape}.")
+    theta = load_array(args.params, "--params", args.key)
+    if theta.ndim != 1:
+        raise InputError(f"`--params` must be a 1-D array (p,), got shape {theta.shape}.")
+    y = None
+    if args.targets is not None:
+        y = load_array(args.targets, "--targets", args.key).ravel()
+        if y.shape != (X.shape[0],):
+            raise InputError(f"`--targets` must hold one value per row of `--features` ({X.shape[0]}), "
+                             f"got {y.size}.")
+    f = import_object(args.model, "--model")
+    md = model_derivatives(f, args.backend)  # type: ignore[arg-type]  # checked callable there
+    try:
+        G = np.asarray(md.per_sample_gradients(theta, X), dtype=float)
+        out = None if y is None else np.asarray(md.outputs(theta, X), dtype=float).ravel()
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's model: one line naming it, not a traceback
+        detail = " ".join(str(exc).split())
+        detail = detail if len(detail) <= 200 else detail[:197] + "..."
+        raise InputError(f"`--model` {args.model!r} failed at --params on --features: {type(exc).__name__}: "
+                         f"{detail}") from None
+    if G.shape != (X.shape[0], theta.size):
+        raise InputError(f"`--model` gave per-sample gradients of shape {G.shape}, expected ({X.shape[0]}, "
+                         f"{theta.size}): f(params, x) must return one number per input.")
+    info: dict[str, Any] = {"model": args.model, "backend": args.backend, "parameters": int(theta.size)}
+    if out is not None and y is not None:
+        info["max_abs_residual"] = float(np.max(np.abs(out - y))) if y.size else 0.0
+    return problem_from_gradients(G, f"per-sample gradients of {args.model}"), info
 
 
 def problem(args: argparse.Namespace) -> Any:
@@ -186,6 +258,10 @@ def _table(res: dict[str, Any]) -> str:
              f"sharpness      {res['sharpness']:.12g}",
              f"non_uniformity {res['non_uniformity']:.12g}",
              f"{'condition':<24} {'kind':<10} {'threshold':>14} {'eta*/thr':>10}  holds at eta*"]
+    if "model" in res:
+        residual = res.get("max_abs_residual")
+        lines.insert(1, f"model {res['model']} ({res['backend']}, p = {res['parameters']} parameters)"
+                     + ("" if residual is None else f", max |f(θ, xᵢ) − yᵢ| = {residual:.3g}"))
     for k, c in res["conditions"].items():
         lines.append(f"{k:<24} {c['kind']:<10} {c['threshold']:>14.8g} {c['eta_star_over_threshold']:>10.6f}  "
                      + ("yes" if c["holds_at_eta_star"] else
@@ -217,7 +293,13 @@ def run(args: argparse.Namespace) -> int:
     if args.batch is not None and args.sweep_batch is not None:
         raise InputError("give either `--batch` or `--sweep-batch`, not both.")
     _check_out(args)
-    P = problem(args)
+    _model_arguments(args)
+    info: dict[str, Any] = {}
+    if args.model is not None:
+        P, info = model_problem(args)
+        _warn_residual(info)
+    else:
+        P = problem(args)
     _progress(f"η*(B) of n={P.n} samples in d={P.d} dimensions…")
     if args.sweep_batch is not None:
         doc = sweep(P, parse_batches(args.sweep_batch, P.n), args.sampling, rtol, args.out or "reports/stability")
@@ -231,11 +313,25 @@ def run(args: argparse.Namespace) -> int:
     batch = _int(args.batch, "--batch")
     if not 1 <= batch <= P.n:
         raise InputError(f"`--batch` must be between 1 and n = {P.n}, got {batch}.")
-    res = analyse(P, batch, args.sampling, rtol)
+    res = {**analyse(P, batch, args.sampling, rtol), **info}
     print(json.dumps(jsonable(res), allow_nan=False) if args.json else _table(res))
     return 0
 
 
+#: Above this max |f(θ, xᵢ) − yᵢ| the model is not at an interpolating minimum and Hᵢ = gᵢgᵢᵀ is only a part.
+RESIDUAL_TOLERANCE = 1e-6
+
+
+def _warn_residual(info: dict[str, Any]) -> None:
+    import sys
+
+    r = info.get("max_abs_residual")
+    if r is not None and r > RESIDUAL_TOLERANCE:
+        print(f"theorycheck: note: θ does not interpolate (max |f(θ, xᵢ) − yᵢ| = {r:.3g}); η*(B) below uses "
+              "Hᵢ = gᵢgᵢᵀ, the Gauss–Newton part of the per-sample Hessians only", file=sys.stderr)
+
+
 __all__ = [
-    "BLAS_THREADS", "HELP", "NAME", "add_arguments", "analyse", "load_array", "parse_batches", "problem", "run", "sweep",
+    "BLAS_THREADS", "HELP", "NAME", "RESIDUAL_TOLERANCE", "add_arguments", "analyse", "load_array", "model_problem",
+    "parse_batches", "problem", "run", "sweep",
 ]
