@@ -109,3 +109,13 @@ def test_the_kind_travels_into_the_evidence_and_names_a_fail():
     assert failure_label(ev.statement_kind) == "contradicted published statement"
     assert failure_label("extrapolation") == "extrapolation not borne out"
     assert Evidence.from_json(ev.to_json()).statement_kind == "theorem"
+
+
+def test_one_notion_of_area_for_selection_and_the_report():
+    from theorycheck.claims import all_claims, area_of, area_of_id
+    from theorycheck.reporting import report
+
+    for c in all_claims():
+        assert area_of(c) == report.area_of(c.id) == area_of_id(c.id)
+    assert {area_of(c) for c in all_claims()} == {"backward-error", "implicit", "nets", "stability"}
+    assert area_of_id("gradient-field-terms") == "backward-error" and area_of_id("my_pkg.bound") == "my_pkg"

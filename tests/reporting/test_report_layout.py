@@ -27,7 +27,7 @@ def test_claims_are_grouped_by_area_with_a_contents_list(tmp_path):
                   _ev("user.z", Verdict.PASS), _ev("stability.w", Verdict.PASS)])
     page = report.render_html(rec, {})
     heads = re.findall(r'<h2 id="(area-[^"]+)" class="area">([^<]+)</h2>', page)
-    assert [t for _, t in heads] == [report.AREAS[""], report.AREAS["nets"], report.AREAS["stability"], "user"]
+    assert [t for _, t in heads] == [report.AREAS["backward-error"], report.AREAS["nets"], report.AREAS["stability"], "user"]
     toc = page[page.index('<nav class="toc">'):page.index("</nav>")]
     for anchor, _ in heads:
         assert f'href="#{anchor}"' in toc

@@ -21,7 +21,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
     submod_attrs={
         "base": ["Checked", "Claim", "Key", "Sizes"],
         "kinds": ["ConditionClaim", "EffectClaim", "Ladder", "OrderClaim", "PropertyClaim"],
-        "registry": ["AREA_MODULES", "RunContext", "all_claims", "area_of", "builtin_claims", "get", "is_builtin",
-                     "register"],
+        "registry": ["AREAS", "AREA_MODULES", "RunContext", "all_claims", "area_of", "area_of_id", "builtin_claims", "get",
+                     "is_builtin", "register"],
     },
 )

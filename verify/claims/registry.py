@@ -77,10 +77,24 @@ def is_builtin(claim: "Claim") -> bool:
     return namespace_of(type(claim).__module__) == ""
 
 
+#: The built-in areas in report order, by claim-id prefix, with their titles; a claim id without a dot is a
+#: backward-error claim. A user's claims form the area of their namespace.
+AREAS: dict[str, str] = {
+    "backward-error": "Backward error analysis of GD",
+    "nets": "Two-layer networks: flatness, smoothness, edge of stability",
+    "stability": "Linear stability of SGD",
+    "implicit": "Implicit regularisation of GD, SGD, momentum, RMSProp and Adam",
+}
+
+
+def area_of_id(claim_id: str) -> str:
+    """The area of a claim id: the prefix before its first dot, ``backward-error`` when there is none."""
+    return claim_id.split(".", 1)[0] if "." in claim_id else "backward-error"
+
+
 def area_of(claim: "Claim") -> str:
-    """The claim's area: its module's name for a built-in (``stability``, ``nets``, ...), its namespace otherwise."""
-    module = type(claim).__module__
-    return module.rsplit(".", 1)[-1] if is_builtin(claim) else namespace_of(module)
+    """The claim's area (:func:`area_of_id` of its id): what ``--area`` selects and the report's sections group."""
+    return area_of_id(claim.id)
 
 
 def register(cls: _ClaimT) -> _ClaimT:
@@ -157,6 +171,7 @@ def get(claim_id: str) -> "Claim":
 
 
 __all__ = [
-    "AREA_MODULES", "BUILTIN_PACKAGE", "EXPECTATIONS", "RunContext", "all_claims", "area_of", "builtin_claims", "get",
+    "AREAS", "AREA_MODULES", "BUILTIN_PACKAGE", "EXPECTATIONS", "RunContext", "all_claims", "area_of", "area_of_id",
+    "builtin_claims", "get",
     "is_builtin", "namespace_of", "register", "unregister", "user_claims",
 ]

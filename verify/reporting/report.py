@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from theorycheck.claims import registry
 from theorycheck.core.evidence import Case, Evidence, Figure, Verdict, failure_label
 from theorycheck.reporting.record import RunRecord, dumps
 
@@ -191,18 +192,13 @@ def _counterexample_text(e: Evidence) -> str:
     return text if len(text) <= 4000 else text[:4000] + "\n… (truncated; full counterexample in results.json)"
 
 
-#: Report sections by claim-id prefix, in report order; ids without a known prefix form a section named after it.
-AREAS: dict[str, str] = {
-    "": "Backward error analysis of GD",
-    "nets": "Two-layer networks: flatness, smoothness, edge of stability",
-    "stability": "Linear stability of SGD",
-    "implicit": "Implicit regularisation of GD, SGD and momentum",
-}
+#: Report sections in order (the claim areas of :mod:`theorycheck.claims.registry`).
+AREAS = registry.AREAS
 
 
 def area_of(claim_id: str) -> str:
-    """The report section of a claim: its id's prefix before the first dot ('' for the backward-error claims)."""
-    return claim_id.split(".", 1)[0] if "." in claim_id else ""
+    """The report section of a claim: :func:`theorycheck.claims.registry.area_of_id`."""
+    return registry.area_of_id(claim_id)
 
 
 def area_title(area: str) -> str:
@@ -219,7 +215,7 @@ def groups(record: RunRecord) -> list[tuple[str, list[tuple[int, Evidence]]]]:
 
 
 def _area_anchor(area: str) -> str:
-    return f"area-{_slug(area or 'backward-error').lower()}"
+    return f"area-{_slug(area).lower()}"
 
 
 def summary_text(e: Evidence) -> str:
