@@ -26,8 +26,10 @@ e(h_max), the smallest error is predicted as e(h_max)·(h_min/h_max)^(p+1)
 is still resolved) and digits = ⌈log10(scale/e_min)⌉ + TARGET_SIGNIFICANT,
 rounded up to a multiple of 10 to share compiled integrators. Every
 predicted error then carries ≥ 30 significant digits. An explicit
-``digits`` with which fewer than 3 of the predicted errors would clear the
-floor raises :class:`PrecisionError` naming the digits needed.
+``digits`` is used at once, without a pilot; if fewer than 3 of the
+*measured* errors clear the floor it raises :class:`PrecisionError` naming
+the digits needed (extrapolated from the largest resolved error the same
+way; with none resolved, the pilot decides whether the errors are zero).
 
 Verdict rule (:func:`fit_order`)
 --------------------------------
@@ -385,6 +387,30 @@ def _choose_digits(kind: str, step: StepMap, against: Field, theta0: Sequence[An
     return need, info
 
 
+def _check_measured_digits(kind: str, step: StepMap, against: Field, theta0: Sequence[Any], hs: list[Fraction],
+                           horizon: Fraction | None, p: float, backend: str, digits: int, errs: Sequence[Any],
+                           scale: Any, floor: Any) -> None:
+    """Refuse an explicit ``digits`` with which fewer than MIN_POINTS measured errors clear the floor.
+
+    The digits needed come from the largest resolved error e_r at step h_r, extrapolated as in
+    :func:`_choose_digits`: e_min = e_r·(h_min/h_r)^(p+1), digits = ⌈log10(scale/e_min)⌉ +
+    TARGET_SIGNIFICANT. With no resolved error at all the errors may be exactly zero (a field that
+    is the map's exact flow), so the float64 pilot of :func:`_choose_digits` tells "too few digits"
+    (it raises) from "at the floor at any precision" (it returns; the study stays INCONCLUSIVE).
+    """
+    resolved = [(h, e) for h, e in zip(hs, errs) if e > floor]
+    if not resolved:
+        _choose_digits(kind, step, against, theta0, hs, horizon, p, backend, digits)
+        return
+    h_r, e_r = resolved[0]
+    ratio = mpmath.mpf(hs[-1].numerator * h_r.denominator) / (hs[-1].denominator * h_r.numerator)
+    need = int(mpmath.ceil(mpmath.log10(scale / (e_r * ratio ** (p + 1))))) + TARGET_SIGNIFICANT
+    raise PrecisionError(
+        f"digits={digits} is too low for the errors requested: only {len(resolved)} of {len(hs)} measured errors "
+        f"(from {mpmath.nstr(max(errs), 3)} down to {mpmath.nstr(min(errs), 3)}) clear the floor "
+        f"{mpmath.nstr(floor, 3)}; use digits >= {need} or leave it unset.")
+
+
 def _study(kind: str, step: StepMap, against: Field, theta0: Sequence[Any], steps: Sequence[Any],
            horizon: Any, expected_order: float, backend: str, digits: int | None, tolerance: float) -> OrderStudy:
     t0 = time.perf_counter()
@@ -409,7 +435,12 @@ def _study(kind: str, step: StepMap, against: Field, theta0: Sequence[Any], step
         raise InputError("`step` must be a callable (theta, h) -> theta_next.")
     with mpmath.workdps(20):
         as_mpf_vector(theta0, "theta0")  # fail early on bad points
-    wd, timings = _choose_digits(kind, step, against, theta0, hs, T, p, backend, digits)
+    if digits is None or backend == "scipy":
+        wd, timings = _choose_digits(kind, step, against, theta0, hs, T, p, backend, digits)
+    else:
+        # explicit digits: measured at once and judged on the measured errors (_check_measured_digits), so
+        # no float64 pilot (and no scipy) is needed
+        wd, timings = digits, {}
     t1 = time.perf_counter()
     errs, scales, integ = _errors(kind, step, against, theta0, hs, T, backend, wd)
     timings["measure_s"] = time.perf_counter() - t1
@@ -418,6 +449,8 @@ def _study(kind: str, step: StepMap, against: Field, theta0: Sequence[Any], step
         noise = max(scales) * mpmath.mpf(10) ** (-integ.digits)
         floor = noise * 10 ** MIN_SIGNIFICANT
         st = fit_order(hs, errs, expected_order=p, floor=floor, tolerance=tol, noise=noise)
+        if digits is not None and backend != "scipy" and sum(st.resolved) < MIN_POINTS:
+            _check_measured_digits(kind, step, against, theta0, hs, T, p, backend, digits, errs, max(scales), floor)
     st.kind = kind
     st.digits = integ.digits
     st.backend = backend
@@ -442,7 +475,7 @@ def local_error_study(step: StepMap, against: Field, theta0: Sequence[Any], step
     InputError
         Bad ladder, point, order, tolerance or backend.
     PrecisionError
-        An explicit ``digits`` cannot resolve 3 of the predicted errors.
+        Fewer than 3 of the errors measured at an explicit ``digits`` clear the floor.
     DivergenceError
         A map or a flow left every bounded set.
     """
