@@ -211,9 +211,9 @@ def test_explicit_digits_run_no_pilot(monkeypatch):
     calls = []
     real = order._errors
 
-    def spy(kind, step, against, theta0, hs, horizon, backend, digits):
+    def spy(kind, step, against, theta0, hs, horizon, backend, digits, *rest):
         calls.append((backend, digits, len(hs)))
-        return real(kind, step, against, theta0, hs, horizon, backend, digits)
+        return real(kind, step, against, theta0, hs, horizon, backend, digits, *rest)
 
     monkeypatch.setattr(order, "_errors", spy)
     loss = ZOO["trig"]
