@@ -105,3 +105,12 @@ def test_a_warm_run_imports_no_sympy(fresh_cache):
     out = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True)
     assert "SYMPY False 0" in out.stderr
     assert json.loads(out.stdout)["verdict"] == "PASS"
+
+
+def test_an_exact_flow_from_the_setup_is_still_inconclusive(fresh_cache, capsys):
+    # GD on a + b is its gradient flow: zero errors, which the set-up path cannot tell from too few digits
+    # without the field's pilot, so it leaves the study to the full run (INCONCLUSIVE, exit 3)
+    args = ["--loss", "a+b", "--at", "a=0.5,b=1", "--against", "flow"]
+    rc1, full, _ = _order(args, capsys)
+    rc2, warm, used = _order(args, capsys)
+    assert rc1 == rc2 == 3 and full == warm and used == 0

@@ -31,6 +31,7 @@ compared with start from exactly the same numbers.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -308,6 +309,7 @@ def field_digest(field: Field) -> str:
     return hashlib.sha256(pickle.dumps((tuple(field.variables), tuple(field.components)), protocol=4)).hexdigest()
 
 
+@functools.lru_cache(maxsize=None)  # a look-up reads the installed distributions' metadata: ~10 ms
 def package_version(name: str) -> str:
     """The installed version of a distribution (``"unknown"`` when it is not installed, e.g. a bare source tree)."""
     from importlib.metadata import PackageNotFoundError, version

@@ -394,7 +394,7 @@ def _choose_digits(kind: str, step: StepMap, against: Field, theta0: Sequence[An
     return need, info
 
 
-def _check_measured_digits(kind: str, step: StepMap, against: Field, theta0: Sequence[Any], hs: list[Fraction],
+def _check_measured_digits(kind: str, step: StepMap, against: Field | None, theta0: Sequence[Any], hs: list[Fraction],
                            horizon: Fraction | None, p: float, backend: str, digits: int, errs: Sequence[Any],
                            scale: Any, floor: Any) -> None:
     """Refuse an explicit ``digits`` with which fewer than MIN_POINTS measured errors clear the floor.
@@ -407,6 +407,10 @@ def _check_measured_digits(kind: str, step: StepMap, against: Field, theta0: Seq
     """
     resolved = [(h, e) for h, e in zip(hs, errs) if e > floor]
     if not resolved:
+        if against is None:  # a prebuilt integrator without its field: no pilot can be run
+            raise PrecisionError(f"digits={digits}: none of the {len(hs)} measured errors clear the floor "
+                                 f"{mpmath.nstr(floor, 3)}; measure with the field to tell too few digits from "
+                                 "errors that are exactly zero.")
         _choose_digits(kind, step, against, theta0, hs, horizon, p, backend, digits)
         return
     h_r, e_r = resolved[0]
