@@ -114,3 +114,19 @@ def test_an_exact_flow_from_the_setup_is_still_inconclusive(fresh_cache, capsys)
     rc1, full, _ = _order(args, capsys)
     rc2, warm, used = _order(args, capsys)
     assert rc1 == rc2 == 3 and full == warm and used == 0
+
+
+def test_heyoka_imported_without_sympy_still_compiles_when_the_integrator_is_missing(fresh_cache):
+    # the set-up is found and heyoka imported with sympy marked absent; the integrator is not cached, so
+    # the full run builds the field with sympy and compiles it with that heyoka
+    env = {**os.environ, cache.ENV_DIR: str(fresh_cache)}
+    args = ["order", "--loss", "trig", "--digits", "30", "--json"]
+    first = subprocess.run([sys.executable, "-m", "theorycheck", *args], env=env, check=True, capture_output=True,
+                           text=True)
+    for p in (fresh_cache / integrate.CACHE_KIND).iterdir():
+        p.unlink()
+    probe = ("import sys\nfrom theorycheck.running.cli import main\nrc = main(%r)\nimport heyoka._sympy_utils as u\n"
+             "print('LIGHT', u._with_sympy, rc, file=sys.stderr)\n" % (args,))
+    out = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True)
+    assert "LIGHT False 0" in out.stderr and out.stdout == first.stdout
+    assert len(list((fresh_cache / integrate.CACHE_KIND).iterdir())) == 1

@@ -14,8 +14,9 @@ symbol :data:`theorycheck.maths.fields.H` set to ``h``. Backends:
     LLVM opt level 0 (:data:`HEYOKA_OPT_LEVEL`), with ``h`` as runtime
     parameter ``par[0]``, and cached: in memory for the process, and on disk
     (:mod:`theorycheck.numerics.cache`; heyoka serialises the compiled code, so a
-    later run or another worker loads it in milliseconds instead of compiling);
-    a run only resets time, state and ``h``.
+    later run or another worker loads it in milliseconds instead of compiling;
+    :meth:`HeyokaIntegrator.load` finds it by the field's digest alone, without
+    sympy); a run only resets time, state and ``h``.
 ``mpmath``
     ``mpmath.odefun`` (Taylor series, degree and step chosen by mpmath) at
     digits + guard decimal digits; slow, the portable reference.

@@ -12,6 +12,10 @@ measured on their slow manifold (late training, moments settled; placed by shoot
 rescaled flow, local order 2) or ``modified:K`` (``igr`` = ``modified:1``): heavy ball's two-step series
 (K ≤ 4), Adam's and RMSProp's derived field (K = 1).
 
+A GD study on heyoka at explicit ``--digits`` keeps its compiled set-up in the on-disk cache
+(:mod:`theorycheck.running.order_setup`): a later run with the same loss and ``--against`` measures from
+it and the cached integrator without importing sympy, with the same numbers (it stores code, never a result).
+
 Exit status: 0 PASS, 1 FAIL, 3 INCONCLUSIVE, 2 bad input.
 """
 
