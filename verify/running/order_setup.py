@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 import mpmath
 
-from theorycheck.core.errors import InputError
+from theorycheck.maths.optimisers import GradientDescent
 from theorycheck.numerics import cache
 from theorycheck.numerics.integrate import DescribedField, package_version
 
@@ -104,27 +104,21 @@ class Setup:
         return env[c["function"]]
 
 
-class CompiledGD:
+class CompiledGD(GradientDescent):
     """θ⁺ = θ − h ∇L(θ) with the set-up's compiled gradient: :class:`~theorycheck.maths.optimisers.GradientDescent`
-    without sympy (the same arithmetic on the same code, so the same numbers)."""
+    without sympy (the same step on the same code, so the same numbers)."""
 
     def __init__(self, gradient: Callable[..., Any], dim: int, name: str) -> None:
-        self._gradient = gradient
-        self.dim = dim
+        # no Loss to hand to GradientDescent.__init__: the attributes its step uses are set here
+        self.loss = None  # type: ignore[assignment]
         self.name = "gd"
+        self.dim = dim
+        self._gradient = gradient
         self._label = name
 
     def gradient(self, theta: Sequence[Any]) -> list[Any]:
+        """∇L(θ) at the current precision, as Loss.gradient_mpmath converts it (the code holds no sympy number)."""
         return [v if isinstance(v, (mpmath.mpf, mpmath.mpc)) else mpmath.mpf(v) for v in self._gradient(*theta)]
-
-    def __call__(self, theta: Sequence[Any], h: Any) -> list[Any]:
-        from theorycheck.maths.numbers import as_mpf, as_mpf_vector
-
-        th = as_mpf_vector(theta)
-        if len(th) != self.dim:
-            raise InputError(f"`theta` has {len(th)} coordinates, the loss has {self.dim} variables.")
-        hh = as_mpf(h, "h")
-        return [t - hh * g for t, g in zip(th, self.gradient(th))]
 
     def __repr__(self) -> str:
         return f"gd({self._label})"
