@@ -204,6 +204,45 @@ def test_explicit_digits_too_low_raise_precision_error():
         local_error_study(gd(loss), igr_field(loss), POINT["trig"], LADDER, expected_order=3, digits=8)
 
 
+def test_explicit_digits_run_no_pilot(monkeypatch):
+    # the digits are given: one measurement at them, no float64 (scipy) pilot to predict the errors
+    from theorycheck.numerics import order
+
+    calls = []
+    real = order._errors
+
+    def spy(kind, step, against, theta0, hs, horizon, backend, digits, *rest):
+        calls.append((backend, digits, len(hs)))
+        return real(kind, step, against, theta0, hs, horizon, backend, digits, *rest)
+
+    monkeypatch.setattr(order, "_errors", spy)
+    loss = ZOO["trig"]
+    st = local_error_study(gd(loss), igr_field(loss), POINT["trig"], LADDER, expected_order=3, digits=30)
+    assert st.verdict is Verdict.PASS and calls == [("heyoka", 30, len(LADDER))]
+    calls.clear()
+    local_error_study(gd(loss), igr_field(loss), POINT["trig"], LADDER, expected_order=3)
+    assert calls[0][0] == "scipy" and len(calls) == 2  # digits=None still chooses them from a pilot
+
+
+def test_explicit_digits_too_low_judged_on_the_measured_errors():
+    loss = ZOO["trig"]
+    with pytest.raises(PrecisionError, match=r"digits=8 is too low.*only 2 of 5 measured errors.*use digits >= (\d+)") as e:
+        local_error_study(gd(loss), igr_field(loss), POINT["trig"], LADDER, expected_order=3, digits=8)
+    need = int(e.value.args[0].rsplit(">= ", 1)[1].split()[0])
+    # the digits it names resolve the ladder
+    st = local_error_study(gd(loss), igr_field(loss), POINT["trig"], LADDER, expected_order=3, digits=need)
+    assert all(st.resolved) and st.verdict is Verdict.PASS
+
+
+def test_explicit_digits_on_an_exact_flow_stay_inconclusive():
+    # GD on a linear loss is its gradient flow: every error is zero, which more digits would not change
+    loss = ZOO["trig"].__class__("linear", sp.Symbol("a", real=True) + sp.Symbol("b", real=True),
+                                 (sp.Symbol("a", real=True), sp.Symbol("b", real=True)))
+    st = local_error_study(gd(loss), loss.gradient_flow(), [Fraction(1, 2), Fraction(1)], LADDER, expected_order=2,
+                           digits=30)
+    assert st.verdict is Verdict.INCONCLUSIVE and not any(st.resolved) and "precision floor" in st.reason
+
+
 def test_explicit_digits_are_used():
     loss = ZOO["trig"]
     st = local_error_study(gd(loss), loss.gradient_flow(), POINT["trig"], LADDER, expected_order=2, digits=45)

@@ -84,3 +84,16 @@ def test_a_closed_pipe_is_not_a_traceback():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0
     assert "Traceback" not in err
+
+
+def test_a_named_command_builds_only_its_own_parser():
+    from theorycheck.running.cli import COMMAND_MODULES, build_parser
+
+    def commands(parser):
+        return set(next(a for a in parser._actions if a.dest == "command").choices)
+
+    everything = {m.rsplit(".", 1)[1].rstrip("_") for m in COMMAND_MODULES}
+    assert commands(build_parser()) == commands(build_parser(["--help"])) == everything
+    assert commands(build_parser(["orde"])) == everything  # a misspelt name still gets the usage listing them all
+    assert commands(build_parser(["order", "--loss", "trig"])) == {"order"}
+    assert commands(build_parser(["list"])) == {"list"}

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import sympy as sp
 
@@ -254,18 +255,52 @@ def _loss(name: str, text: str, description: str, variables: Sequence[str]) -> L
     return Loss(loss.name, loss.expr, loss.variables, description)
 
 
+class _Zoo(Mapping[str, Loss]):
+    """The zoo as a read-only mapping name → :class:`Loss`, each loss parsed when first looked up.
+
+    Parsing all of them at import took a tenth of a second that a process measuring one loss
+    (``theorycheck order --loss trig``) does not need; a looked-up loss is kept, so every lookup
+    of a name returns the same object.
+    """
+
+    def __init__(self, definitions: dict[str, tuple[str, str, tuple[str, ...]]]) -> None:
+        self._definitions = definitions
+        self._parsed: dict[str, Loss] = {}
+        self._lock = threading.Lock()  # two threads looking up one name get one object
+
+    def __getitem__(self, name: str) -> Loss:
+        loss = self._parsed.get(name)
+        if loss is None:
+            text, description, variables = self._definitions[name]  # KeyError for an unknown name, as a dict
+            with self._lock:
+                loss = self._parsed.get(name)
+                if loss is None:
+                    loss = self._parsed[name] = _loss(name, text, description, variables)
+        return loss
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._definitions)
+
+    def __len__(self) -> int:
+        return len(self._definitions)
+
+    def __repr__(self) -> str:
+        return f"ZOO({', '.join(self._definitions)})"
+
+
 # The zoo: small analytic losses with different structure (polynomial,
 # exponential, trigonometric, compositional). Coefficients are rational so
 # that every backend sees the same exact function.
-ZOO: dict[str, Loss] = {
-    "quadratic": _loss("quadratic", "(3*a**2 + 2*a*b + b**2)/2", "convex quadratic ½θᵀAθ, A = [[3,1],[1,1]]", ["a", "b"]),
-    "rosenbrock": _loss("rosenbrock", "(1 - a)**2 + 5*(b - a**2)**2", "Rosenbrock with curvature 5", ["a", "b"]),
-    "logistic": _loss("logistic", "log(1 + exp(-(a + 2*b))) + log(1 + exp(a - b)) + (a**2 + b**2)/10",
-                      "two-sample logistic regression with L2 (samples (1, 2), (−1, 1): not orthogonal, so not separable)", ["a", "b"]),
-    "trig": _loss("trig", "sin(a)*cos(b) + (a**2 + b**2)/4", "trigonometric landscape with a quadratic wall", ["a", "b"]),
-    "tiny_net": _loss("tiny_net", "((b*tanh(a*1) - 1)**2 + (b*tanh(a*(-1)/2) + 1/2)**2)/4",
-                      "two-parameter net f(x) = b·tanh(a·x) on (1, 1), (−½, −½), square loss", ["a", "b"]),
-}
+ZOO: Mapping[str, Loss] = _Zoo({
+    "quadratic": ("(3*a**2 + 2*a*b + b**2)/2", "convex quadratic ½θᵀAθ, A = [[3,1],[1,1]]", ("a", "b")),
+    "rosenbrock": ("(1 - a)**2 + 5*(b - a**2)**2", "Rosenbrock with curvature 5", ("a", "b")),
+    "logistic": ("log(1 + exp(-(a + 2*b))) + log(1 + exp(a - b)) + (a**2 + b**2)/10",
+                 "two-sample logistic regression with L2 (samples (1, 2), (−1, 1): not orthogonal, so not separable)",
+                 ("a", "b")),
+    "trig": ("sin(a)*cos(b) + (a**2 + b**2)/4", "trigonometric landscape with a quadratic wall", ("a", "b")),
+    "tiny_net": ("((b*tanh(a*1) - 1)**2 + (b*tanh(a*(-1)/2) + 1/2)**2)/4",
+                 "two-parameter net f(x) = b·tanh(a·x) on (1, 1), (−½, −½), square loss", ("a", "b")),
+})
 
 # A default point per zoo loss: away from minima (so ‖g‖ is not tiny) and
 # where the GD step sizes of the ladders (h ≤ 1/8) are stable.

@@ -15,13 +15,15 @@ compared with see exactly the same inputs.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import mpmath
 
 from theorycheck.core.errors import DivergenceError, InputError
-from theorycheck.maths.losses import Loss
 from theorycheck.maths.numbers import as_mpf, as_mpf_vector
+
+if TYPE_CHECKING:  # iterate() serves maps built without sympy too (a compiled `theorycheck order` set-up)
+    from theorycheck.maths.losses import Loss
 
 StepMap = Callable[[Sequence[Any], Any], list[Any]]
 

@@ -14,8 +14,9 @@ symbol :data:`theorycheck.maths.fields.H` set to ``h``. Backends:
     LLVM opt level 0 (:data:`HEYOKA_OPT_LEVEL`), with ``h`` as runtime
     parameter ``par[0]``, and cached: in memory for the process, and on disk
     (:mod:`theorycheck.numerics.cache`; heyoka serialises the compiled code, so a
-    later run or another worker loads it in milliseconds instead of compiling);
-    a run only resets time, state and ``h``.
+    later run or another worker loads it in milliseconds instead of compiling;
+    :meth:`HeyokaIntegrator.load` finds it by the field's digest alone, without
+    sympy); a run only resets time, state and ``h``.
 ``mpmath``
     ``mpmath.odefun`` (Taylor series, degree and step chosen by mpmath) at
     digits + guard decimal digits; slow, the portable reference.
@@ -31,18 +32,22 @@ compared with start from exactly the same numbers.
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 import time
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Sequence
 
 import mpmath
 
 from theorycheck.core.errors import DivergenceError, InputError
-from theorycheck.maths.fields import Field, H
 from theorycheck.maths.numbers import as_mpf, as_mpf_vector
 from theorycheck.maths.optimisers import DIVERGENCE_BOUND
 from theorycheck.numerics import cache
+
+if TYPE_CHECKING:  # imported where used: a cached heyoka integrator runs without sympy (HeyokaIntegrator.load)
+    from theorycheck.maths.fields import Field
 
 BACKENDS: tuple[str, ...] = ("heyoka", "mpmath", "scipy")
 GUARD_DIGITS = 10  # working precision = digits + GUARD_DIGITS, so `digits` survive cancellation and step accumulation
@@ -82,8 +87,7 @@ class FlowIntegrator(ABC):
     backend: ClassVar[str]
 
     def __init__(self, field: Field, digits: int = 40) -> None:
-        if not isinstance(field, Field):
-            raise InputError(f"`field` must be a theorycheck.maths.fields.Field, got {type(field).__name__}.")
+        _check_field(field)
         if isinstance(digits, bool) or int(digits) != digits or not 1 <= digits <= MAX_DIGITS:
             raise InputError(f"`digits` must be an integer in [1, {MAX_DIGITS}], got {digits!r}.")
         self.field = field
@@ -143,15 +147,15 @@ class HeyokaIntegrator(FlowIntegrator):
 
     def __init__(self, field: Field, digits: int = 40) -> None:
         super().__init__(field, digits)
-        import heyoka as hy
+        from theorycheck.maths.fields import H
 
+        hy = import_heyoka()
         self._hy = hy
-        # mpmath's binary precision at the working digits, so an mpf input converts exactly
-        self.bits = max(digits_to_bits(self.working_dps), mpmath.libmp.dps_to_prec(self.working_dps))
+        self.bits = heyoka_bits(self.digits)
         t0 = time.perf_counter()
         # heyoka rejects parameter values for a system without parameters
         self._has_h = any(getattr(c, "has", lambda *_: False)(H) for c in field.components)
-        self.cache_key = _cache_key(field, self.bits, hy.__version__)
+        self.cache_key = _cache_key(field_digest(field), field.dim, self.bits, hy.__version__)
         self.cached = False
         ta = _load_compiled(self.cache_key)
         if ta is None:
@@ -161,6 +165,30 @@ class HeyokaIntegrator(FlowIntegrator):
             self.cached = True
         self._ta = ta
         self.compile_s = time.perf_counter() - t0
+
+    @classmethod
+    def load(cls, described: "DescribedField", digits: int) -> "HeyokaIntegrator | None":
+        """The integrator of a field known only by its description, from the on-disk cache; None on a miss.
+
+        No sympy is involved: ``described`` names the field (its :func:`field_digest`, dimension,
+        whether it depends on h) as recorded when it was built, and the compiled code is the cache
+        entry a :class:`HeyokaIntegrator` of that field stored. The caller builds the field itself
+        when this misses.
+        """
+        if isinstance(digits, bool) or int(digits) != digits or not 1 <= digits <= MAX_DIGITS:
+            raise InputError(f"`digits` must be an integer in [1, {MAX_DIGITS}], got {digits!r}.")
+        t0 = time.perf_counter()
+        hy = import_heyoka()
+        bits = heyoka_bits(int(digits))
+        key = _cache_key(described.digest, described.dim, bits, hy.__version__)
+        ta = _load_compiled(key)
+        if ta is None:
+            return None
+        self = cls.__new__(cls)  # FlowIntegrator.__init__ wants the sympy field this path does without
+        self.field, self.digits, self.runs, self.run_s = described, int(digits), 0, 0.0
+        self._hy, self.bits, self._has_h, self.cache_key, self.cached, self._ta = hy, bits, described.has_h, key, True, ta
+        self.compile_s = time.perf_counter() - t0
+        return self
 
     def _compile(self) -> Any:
         hy = self._hy
@@ -256,28 +284,83 @@ def _bounded(ta: Any) -> bool:
 CACHE_KIND = "heyoka-taylor"
 
 
-def _cache_key(field: Field, bits: int, heyoka_version: str) -> dict[str, Any]:
-    """Everything a compiled Taylor integrator depends on: the field's symbolic content, precision, options, versions.
+class DescribedField(NamedTuple):
+    """What a cached heyoka integrator needs to know of its field: enough to find it and to run it.
 
-    The field enters as the SHA-256 of its pickled (variables, components): sympy pickles the whole
-    expression tree, so equal bytes mean equal fields, and pickling takes a millisecond where
-    printing a large modified field (``srepr``) takes a fraction of a second. Equal fields that
-    pickle differently only cost a compilation (a miss), never a wrong integrator.
+    ``name`` and ``dim`` as in :class:`~theorycheck.maths.fields.Field`, ``digest`` its
+    :func:`field_digest`, ``has_h`` whether it depends on the step symbol (heyoka's ``par[0]``).
+    """
+
+    name: str
+    dim: int
+    digest: str
+    has_h: bool
+
+
+def field_digest(field: Field) -> str:
+    """The SHA-256 of a field's pickled (variables, components): the field's part of an integrator's cache key.
+
+    sympy pickles the whole expression tree, so equal bytes mean equal fields, and pickling takes a
+    millisecond where printing a large modified field (``srepr``) takes a fraction of a second. Equal
+    fields that pickle differently only cost a compilation (a miss), never a wrong integrator.
     """
     import hashlib
     import pickle
+
+    return hashlib.sha256(pickle.dumps((tuple(field.variables), tuple(field.components)), protocol=4)).hexdigest()
+
+
+@functools.lru_cache(maxsize=None)  # a look-up reads the installed distributions' metadata: ~10 ms
+def package_version(name: str) -> str:
+    """The installed version of a distribution (``"unknown"`` when it is not installed, e.g. a bare source tree)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    import sympy as sp
-
     try:
-        ours = version("theorycheck")
+        return version(name)
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
-        ours = "unknown"
-    content = pickle.dumps((tuple(field.variables), tuple(field.components)), protocol=4)
-    return {"field": hashlib.sha256(content).hexdigest(), "dim": field.dim, "bits": int(bits), "compact_mode": True,
-            "opt_level": HEYOKA_OPT_LEVEL, "fp_type": "real", "heyoka": heyoka_version, "sympy": sp.__version__,
-            "theorycheck": ours}
+        return "unknown"
+
+
+def heyoka_bits(digits: int) -> int:
+    """heyoka's precision for ``digits``: mpmath's binary precision at digits + guard, so an mpf input converts exactly."""
+    dps = int(digits) + GUARD_DIGITS
+    return max(digits_to_bits(dps), mpmath.libmp.dps_to_prec(dps))
+
+
+def import_heyoka() -> Any:
+    """``import heyoka``, without its sympy bridge when sympy is not loaded yet.
+
+    heyoka imports sympy at start-up (a third of a second) only for its optional ``to_sympy`` and
+    ``from_sympy``, which theorycheck does not use (:func:`theorycheck.maths.fields.to_heyoka`
+    converts expressions itself). A process that has not needed sympy (a warm ``theorycheck order``)
+    imports heyoka with sympy marked absent, the way heyoka starts where sympy is not installed;
+    sympy itself stays importable afterwards.
+    """
+    # "sympy.core" rather than "sympy": a module may hold sympy as a lazy_loader handle not loaded yet
+    if "heyoka" in sys.modules or "sympy.core" in sys.modules:
+        import heyoka
+
+        return heyoka
+    absent = object()
+    before = sys.modules.get("sympy", absent)
+    sys.modules["sympy"] = None  # type: ignore[assignment]  # "not installed", for the duration of this import
+    try:
+        import heyoka
+    finally:
+        if sys.modules.get("sympy", absent) is None:
+            if before is absent:
+                del sys.modules["sympy"]
+            else:
+                sys.modules["sympy"] = before  # type: ignore[assignment]
+    return heyoka
+
+
+def _cache_key(digest: str, dim: int, bits: int, heyoka_version: str) -> dict[str, Any]:
+    """Everything a compiled Taylor integrator depends on: the field (its :func:`field_digest`), precision,
+    options, versions."""
+    return {"field": digest, "dim": int(dim), "bits": int(bits), "compact_mode": True, "opt_level": HEYOKA_OPT_LEVEL,
+            "fp_type": "real", "heyoka": heyoka_version, "sympy": package_version("sympy"),
+            "theorycheck": package_version("theorycheck")}
 
 
 def _load_compiled(key: dict[str, Any]) -> Any:
@@ -309,6 +392,13 @@ _CACHE: dict[tuple[Any, ...], FlowIntegrator] = {}
 _CACHE_MAX = 64
 
 
+def _check_field(field: Any) -> None:
+    from theorycheck.maths.fields import Field
+
+    if not isinstance(field, Field):
+        raise InputError(f"`field` must be a theorycheck.maths.fields.Field, got {type(field).__name__}.")
+
+
 def validate_backend(backend: str, name: str = "backend") -> str:
     """Return ``backend`` if it is one of :data:`BACKENDS`, else raise :class:`InputError` naming ``name``."""
     if backend not in BACKENDS:
@@ -323,8 +413,7 @@ def make_integrator(field: Field, backend: str = "heyoka", digits: int = 40) -> 
     so two equal fields built separately share one compiled heyoka system.
     """
     validate_backend(backend)
-    if not isinstance(field, Field):
-        raise InputError(f"`field` must be a theorycheck.maths.fields.Field, got {type(field).__name__}.")
+    _check_field(field)
     if backend == "scipy":
         digits = SCIPY_DIGITS
     key = (backend, int(digits), field.variables, field.components)
@@ -343,7 +432,8 @@ def flow(field: Field, theta0: Sequence[Any], t: Any, *, h: Any = 0, backend: st
 
 
 __all__ = [
-    "BACKENDS", "CACHE_KIND", "FlowIntegrator", "GUARD_DIGITS", "HEYOKA_OPT_LEVEL", "HeyokaIntegrator", "MAX_DIGITS",
-    "MAX_STEPS", "MpmathIntegrator", "SCIPY_ATOL", "SCIPY_DIGITS", "SCIPY_RTOL", "ScipyIntegrator",
-    "digits_to_bits", "flow", "make_integrator", "validate_backend",
+    "BACKENDS", "CACHE_KIND", "DescribedField", "FlowIntegrator", "GUARD_DIGITS", "HEYOKA_OPT_LEVEL", "HeyokaIntegrator",
+    "MAX_DIGITS", "MAX_STEPS", "MpmathIntegrator", "SCIPY_ATOL", "SCIPY_DIGITS", "SCIPY_RTOL", "ScipyIntegrator",
+    "digits_to_bits", "field_digest", "flow", "heyoka_bits", "import_heyoka", "make_integrator", "package_version",
+    "validate_backend",
 ]

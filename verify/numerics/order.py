@@ -26,8 +26,10 @@ e(h_max), the smallest error is predicted as e(h_max)·(h_min/h_max)^(p+1)
 is still resolved) and digits = ⌈log10(scale/e_min)⌉ + TARGET_SIGNIFICANT,
 rounded up to a multiple of 10 to share compiled integrators. Every
 predicted error then carries ≥ 30 significant digits. An explicit
-``digits`` with which fewer than 3 of the predicted errors would clear the
-floor raises :class:`PrecisionError` naming the digits needed.
+``digits`` is used at once, without a pilot; if fewer than 3 of the
+*measured* errors clear the floor it raises :class:`PrecisionError` naming
+the digits needed (extrapolated from the largest resolved error the same
+way; with none resolved, the pilot decides whether the errors are zero).
 
 Verdict rule (:func:`fit_order`)
 --------------------------------
@@ -62,17 +64,19 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import mpmath
 import numpy as np
 
 from theorycheck.core.errors import DivergenceError, InputError, PrecisionError
 from theorycheck.core.evidence import Case, Figure, Series, Verdict
-from theorycheck.maths.fields import Field
 from theorycheck.maths.numbers import as_fraction, as_mpf, as_mpf_vector
 from theorycheck.maths.optimisers import StepMap, iterate
-from theorycheck.numerics.integrate import MAX_DIGITS, SCIPY_DIGITS, make_integrator, validate_backend
+from theorycheck.numerics.integrate import MAX_DIGITS, SCIPY_DIGITS, FlowIntegrator, make_integrator, validate_backend
+
+if TYPE_CHECKING:  # imported where used: a study against a cached integrator runs without sympy
+    from theorycheck.maths.fields import Field
 
 DEFAULT_TOL = 0.2
 SETTLED = 0.1  # local slopes within this of the last one count as asymptotic
@@ -321,15 +325,20 @@ def _scale(*points: Sequence[Any]) -> Any:
     return max([mpmath.mpf(1)] + [abs(x) for p in points for x in p])
 
 
-def _errors(kind: str, step: StepMap, against: Field, theta0: Sequence[Any], hs: Sequence[Fraction],
-            horizon: Fraction | None, backend: str, digits: int) -> tuple[list[Any], list[Any], Any]:
-    """Errors and scales on the ladder at ``digits`` (working precision = the integrator's)."""
-    integ = make_integrator(against, backend, digits)
+def _errors(kind: str, step: StepMap, against: Field | None, theta0: Sequence[Any], hs: Sequence[Fraction],
+            horizon: Fraction | None, backend: str, digits: int,
+            integrator: FlowIntegrator | None = None) -> tuple[list[Any], list[Any], Any]:
+    """Errors and scales on the ladder at ``digits`` (working precision = the integrator's).
+
+    ``integrator``, when given, is the flow of ``against`` at ``digits`` already built (``against``
+    may then be None).
+    """
+    integ = make_integrator(against, backend, digits) if integrator is None else integrator
     errs, scales = [], []
     with mpmath.workdps(integ.working_dps):
         th = as_mpf_vector(theta0, "theta0")
-        if len(th) != against.dim:
-            raise InputError(f"`theta0` has {len(th)} coordinates, the field has {against.dim}.")
+        if len(th) != integ.field.dim:
+            raise InputError(f"`theta0` has {len(th)} coordinates, the field has {integ.field.dim}.")
         for h in hs:
             hh = as_mpf(h, "h")
             if kind == "local":
@@ -385,13 +394,55 @@ def _choose_digits(kind: str, step: StepMap, against: Field, theta0: Sequence[An
     return need, info
 
 
-def _study(kind: str, step: StepMap, against: Field, theta0: Sequence[Any], steps: Sequence[Any],
-           horizon: Any, expected_order: float, backend: str, digits: int | None, tolerance: float) -> OrderStudy:
+def _check_measured_digits(kind: str, step: StepMap, against: Field | None, theta0: Sequence[Any], hs: list[Fraction],
+                           horizon: Fraction | None, p: float, backend: str, digits: int, errs: Sequence[Any],
+                           scale: Any, floor: Any) -> None:
+    """Refuse an explicit ``digits`` with which fewer than MIN_POINTS measured errors clear the floor.
+
+    The digits needed come from the largest resolved error e_r at step h_r, extrapolated as in
+    :func:`_choose_digits`: e_min = e_r·(h_min/h_r)^(p+1), digits = ⌈log10(scale/e_min)⌉ +
+    TARGET_SIGNIFICANT. With no resolved error at all the errors may be exactly zero (a field that
+    is the map's exact flow), so the float64 pilot of :func:`_choose_digits` tells "too few digits"
+    (it raises) from "at the floor at any precision" (it returns; the study stays INCONCLUSIVE).
+    """
+    resolved = [(h, e) for h, e in zip(hs, errs) if e > floor]
+    if not resolved:
+        if against is None:  # a prebuilt integrator without its field: no pilot can be run
+            raise PrecisionError(f"digits={digits}: none of the {len(hs)} measured errors clear the floor "
+                                 f"{mpmath.nstr(floor, 3)}; measure with the field to tell too few digits from "
+                                 "errors that are exactly zero.")
+        _choose_digits(kind, step, against, theta0, hs, horizon, p, backend, digits)
+        return
+    h_r, e_r = resolved[0]
+    ratio = mpmath.mpf(hs[-1].numerator * h_r.denominator) / (hs[-1].denominator * h_r.numerator)
+    need = int(mpmath.ceil(mpmath.log10(scale / (e_r * ratio ** (p + 1))))) + TARGET_SIGNIFICANT
+    raise PrecisionError(
+        f"digits={digits} is too low for the errors requested: only {len(resolved)} of {len(hs)} measured errors "
+        f"(from {mpmath.nstr(max(errs), 3)} down to {mpmath.nstr(min(errs), 3)}) clear the floor "
+        f"{mpmath.nstr(floor, 3)}; use digits >= {need} or leave it unset.")
+
+
+def _study(kind: str, step: StepMap, against: Field | None, theta0: Sequence[Any], steps: Sequence[Any],
+           horizon: Any, expected_order: float, backend: str, digits: int | None, tolerance: float,
+           integrator: FlowIntegrator | None = None) -> OrderStudy:
+    """The study of :func:`local_error_study` / :func:`global_error_study`.
+
+    ``integrator``: the flow of ``against`` on ``backend`` at ``digits`` (explicit), already built,
+    e.g. loaded from the cache by :meth:`~theorycheck.numerics.integrate.HeyokaIntegrator.load`
+    without the symbolic field (``against`` is then None): measured and judged exactly as with
+    the field.
+    """
     t0 = time.perf_counter()
     validate_backend(backend)
     p, tol = _validate_order_args(expected_order, tolerance)
-    if not isinstance(against, Field):
-        raise InputError(f"`against` must be a theorycheck.maths.fields.Field, got {type(against).__name__}.")
+    if integrator is not None:
+        if digits is None or integrator.digits != digits or integrator.backend != backend:
+            raise InputError("a prebuilt integrator needs explicit digits and must match them and the backend.")
+    else:
+        from theorycheck.maths.fields import Field
+
+        if not isinstance(against, Field):
+            raise InputError(f"`against` must be a theorycheck.maths.fields.Field, got {type(against).__name__}.")
     hs = validate_steps(steps)
     T = None
     if kind == "global":
@@ -409,55 +460,68 @@ def _study(kind: str, step: StepMap, against: Field, theta0: Sequence[Any], step
         raise InputError("`step` must be a callable (theta, h) -> theta_next.")
     with mpmath.workdps(20):
         as_mpf_vector(theta0, "theta0")  # fail early on bad points
-    wd, timings = _choose_digits(kind, step, against, theta0, hs, T, p, backend, digits)
+    if digits is None or backend == "scipy":
+        wd, timings = _choose_digits(kind, step, against, theta0, hs, T, p, backend, digits)
+    else:
+        # explicit digits: measured at once and judged on the measured errors (_check_measured_digits), so
+        # no float64 pilot (and no scipy) is needed
+        wd, timings = digits, {}
     t1 = time.perf_counter()
-    errs, scales, integ = _errors(kind, step, against, theta0, hs, T, backend, wd)
+    errs, scales, integ = _errors(kind, step, against, theta0, hs, T, backend, wd, integrator)
     timings["measure_s"] = time.perf_counter() - t1
     timings["compile_s"] = integ.compile_s
     with mpmath.workdps(integ.working_dps):
         noise = max(scales) * mpmath.mpf(10) ** (-integ.digits)
         floor = noise * 10 ** MIN_SIGNIFICANT
         st = fit_order(hs, errs, expected_order=p, floor=floor, tolerance=tol, noise=noise)
+        if digits is not None and backend != "scipy" and sum(st.resolved) < MIN_POINTS:
+            _check_measured_digits(kind, step, against, theta0, hs, T, p, backend, digits, errs, max(scales), floor)
     st.kind = kind
     st.digits = integ.digits
     st.backend = backend
-    st.against = against.name
+    st.against = integ.field.name
     st.horizon = None if T is None else str(T)
     st.timings = timings
     st.elapsed_s = time.perf_counter() - t0
     return st
 
 
-def local_error_study(step: StepMap, against: Field, theta0: Sequence[Any], steps: Sequence[Any], *,
+def local_error_study(step: StepMap, against: Field | None, theta0: Sequence[Any], steps: Sequence[Any], *,
                       expected_order: float, backend: str = "heyoka", digits: int | None = None,
-                      tolerance: float = DEFAULT_TOL) -> OrderStudy:
+                      tolerance: float = DEFAULT_TOL, integrator: FlowIntegrator | None = None) -> OrderStudy:
     """Local error e(h) = ‖step(θ0, h) − φ^{against(h)}_h(θ0)‖₂ on the ladder, fitted and judged.
 
     GD against gradient flow has local order 2; against the IGR field
     −∇(L + (h/4)‖∇L‖²) order 3 (Barrett & Dherin, ICLR 2021, Thm 3.1); against
     the modified field truncated after h^k, order k + 2 (HLW, GNI, Thm IX.1.2).
 
+    ``integrator`` (with explicit ``digits``): the flow of ``against`` already built at those
+    digits on ``backend``, e.g. :meth:`~theorycheck.numerics.integrate.HeyokaIntegrator.load`
+    from the cache without the symbolic field; ``against`` may then be None.
+
     Raises
     ------
     InputError
         Bad ladder, point, order, tolerance or backend.
     PrecisionError
-        An explicit ``digits`` cannot resolve 3 of the predicted errors.
+        Fewer than 3 of the errors measured at an explicit ``digits`` clear the floor.
     DivergenceError
         A map or a flow left every bounded set.
     """
-    return _study("local", step, against, theta0, steps, None, expected_order, backend, digits, tolerance)
+    return _study("local", step, against, theta0, steps, None, expected_order, backend, digits, tolerance, integrator)
 
 
-def global_error_study(step: StepMap, against: Field, theta0: Sequence[Any], steps: Sequence[Any], *, horizon: Any,
-                       expected_order: float, backend: str = "heyoka", digits: int | None = None,
-                       tolerance: float = DEFAULT_TOL) -> OrderStudy:
+def global_error_study(step: StepMap, against: Field | None, theta0: Sequence[Any], steps: Sequence[Any], *,
+                       horizon: Any, expected_order: float, backend: str = "heyoka", digits: int | None = None,
+                       tolerance: float = DEFAULT_TOL, integrator: FlowIntegrator | None = None) -> OrderStudy:
     """Global error e(h) = ‖step^N(θ0) − φ^{against(h)}_T(θ0)‖₂, N = T/h, fitted and judged.
 
     Every step must divide the horizon T exactly (as rationals). Global order
-    is the local order minus one (HNW, *Solving ODEs I*, Thm II.3.4).
+    is the local order minus one (HNW, *Solving ODEs I*, Thm II.3.4). ``integrator`` as in
+    :func:`local_error_study`.
     """
-    return _study("global", step, against, theta0, steps, horizon, expected_order, backend, digits, tolerance)
+    return _study("global", step, against, theta0, steps, horizon, expected_order, backend, digits, tolerance,
+                  integrator)
 
 
 def float64_local_errors(step: Callable[[np.ndarray, float], np.ndarray],

@@ -12,6 +12,10 @@ measured on their slow manifold (late training, moments settled; placed by shoot
 rescaled flow, local order 2) or ``modified:K`` (``igr`` = ``modified:1``): heavy ball's two-step series
 (K ≤ 4), Adam's and RMSProp's derived field (K = 1).
 
+A GD study on heyoka at explicit ``--digits`` keeps its compiled set-up in the on-disk cache
+(:mod:`theorycheck.running.order_setup`): a later run with the same loss and ``--against`` measures from
+it and the cached integrator without importing sympy, with the same numbers (it stores code, never a result).
+
 Exit status: 0 PASS, 1 FAIL, 3 INCONCLUSIVE, 2 bad input.
 """
 
@@ -37,6 +41,8 @@ SLOW_MANIFOLD_DIGITS = 30
 MOMENTUM_STEPS = "1/64,1/128,1/256,1/512"
 
 KINDS = ("local", "global")
+#: GD's default ladder.
+GD_STEPS = "1/8,1/16,1/32,1/64,1/128"
 EXIT = {"PASS": 0, "FAIL": 1, "INCONCLUSIVE": 3}
 MIN_STEPS = 3
 #: Largest field (sympy operations over its components) compiled for integration.
@@ -224,27 +230,52 @@ def check_defined(loss: Any, field: Any, theta0: Sequence[Fraction], h: Fraction
                 raise InputError(f"the {what} is not a finite real number at {point}; choose another `--at`.")
 
 
-def _check_field_size(field: Any, spec: str) -> None:
+def _check_field_size(field: Any, spec: str) -> int:
     """Refuse a field too large to compile and integrate in reasonable time (the integrators run it in C++,
-    where neither the time limit nor Ctrl-C can stop them)."""
+    where neither the time limit nor Ctrl-C can stop them); return its operation count."""
     import sympy as sp
 
-    ops = sum(sp.count_ops(c) for c in field.components)
+    ops = int(sum(sp.count_ops(c) for c in field.components))
     if ops > MAX_FIELD_OPS:
         raise InputError(f"the field `--against {spec}` of this loss has {ops:,} operations, more than "
                          f"{MAX_FIELD_OPS:,} theorycheck compiles; use a smaller K or a simpler loss.")
+    return ops
+
+
+def _expectation(args: argparse.Namespace, kind: str, local_order: int,
+                 steps: Sequence[Fraction]) -> tuple[float, Fraction | None]:
+    """The expected order (``--expected-order`` or the theory's) and the horizon of a global study."""
+    expected: float = local_order if kind == "local" else local_order - 1
+    if args.expected_order is not None:
+        expected = float(_fraction(args.expected_order, "`--expected-order`"))
+    horizon = None
+    if kind == "global":
+        horizon = _fraction(args.horizon, "`--horizon`")
+        if horizon <= 0:
+            raise InputError(f"`--horizon` must be positive, got {args.horizon!r}.")
+        bad = [s for s in steps if (horizon / s).denominator != 1]
+        if bad:
+            raise InputError(f"`--horizon` {horizon} is not a whole number of steps of size {bad[0]}.")
+    return expected, horizon
+
+
+def _info(loss_text: str, variables: Sequence[str], theta0: Sequence[Fraction], against: str, kind: str,
+          horizon: Fraction | None, label: str) -> dict[str, Any]:
+    return {"loss": loss_text, "variables": list(variables), "at": {v: str(x) for v, x in zip(variables, theta0)},
+            "against": against, "kind": kind, "horizon": None if horizon is None else str(horizon), "optimizer": label}
 
 
 # --- the command ----------------------------------------------------------------------------------
 
 def _study(kind: str, step: Any, field: Any, theta0: Sequence[Fraction], steps: list[Fraction], expected: float,
-           backend: str, digits: int | None, horizon: Fraction | None) -> Any:
+           backend: str, digits: int | None, horizon: Fraction | None, integrator: Any = None) -> Any:
     from theorycheck.numerics.order import global_error_study, local_error_study
 
     if kind == "local":
-        return local_error_study(step, field, theta0, steps, expected_order=expected, backend=backend, digits=digits)
+        return local_error_study(step, field, theta0, steps, expected_order=expected, backend=backend, digits=digits,
+                                 integrator=integrator)
     return global_error_study(step, field, theta0, steps, horizon=horizon, expected_order=expected, backend=backend,
-                              digits=digits)
+                              digits=digits, integrator=integrator)
 
 
 def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -272,30 +303,19 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
                                       f"smaller K or a simpler loss"):
         step, label, against = optimiser(args, loss)
         field, local_order = against(args.against)
-        _check_field_size(field, args.against)
+        ops = _check_field_size(field, args.against)
     opt = getattr(args, "optimizer", "gd")
     if args.steps is None and opt == "heavy-ball":
         from theorycheck.numerics.ladders import heavy_ball_ladder
 
         steps = heavy_ball_ladder(loss, theta0, _moment(args.beta, "--beta", positive=True), 4)
     else:
-        steps = parse_steps(args.steps if args.steps is not None else
-                            MOMENTUM_STEPS if opt != "gd" else "1/8,1/16,1/32,1/64,1/128")
+        steps = parse_steps(args.steps if args.steps is not None else MOMENTUM_STEPS if opt != "gd" else GD_STEPS)
     check_defined(loss, field, theta0, steps[0])
     digits = parse_digits(args.digits)
     if digits is None and opt != "gd":
         digits = SLOW_MANIFOLD_DIGITS  # the shooting's transient grows with the digits asked for
-    expected: float = local_order if kind == "local" else local_order - 1
-    if args.expected_order is not None:
-        expected = float(_fraction(args.expected_order, "`--expected-order`"))
-    horizon = None
-    if kind == "global":
-        horizon = _fraction(args.horizon, "`--horizon`")
-        if horizon <= 0:
-            raise InputError(f"`--horizon` must be positive, got {args.horizon!r}.")
-        bad = [s for s in steps if (horizon / s).denominator != 1]
-        if bad:
-            raise InputError(f"`--horizon` {horizon} is not a whole number of steps of size {bad[0]}.")
+    expected, horizon = _expectation(args, kind, local_order, steps)
 
     from theorycheck.running.limits import status
 
@@ -305,10 +325,92 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     except (ZeroDivisionError, OverflowError) as exc:
         raise DivergenceError(f"{label} or the flow of {field.name} left the loss's domain ({type(exc).__name__}); "
                               "try smaller steps or another `--at`.") from None
-    info = {"loss": str(loss.expr), "variables": [str(v) for v in loss.variables],
-            "at": {str(v): str(x) for v, x in zip(loss.variables, theta0)}, "against": field.name, "kind": kind,
-            "horizon": None if horizon is None else str(horizon), "optimizer": label}
-    return study, info
+    if opt == "gd" and backend == "heyoka":
+        _keep_setup(args, loss, field, local_order, ops)
+    return study, _info(str(loss.expr), [str(v) for v in loss.variables], theta0, field.name, kind, horizon, label)
+
+
+def _keep_setup(args: argparse.Namespace, loss: Any, field: Any, local_order: int, ops: int) -> None:
+    """Store the compiled set-up of this GD study (:mod:`theorycheck.running.order_setup`) for later runs."""
+    from theorycheck.maths.losses import ZOO, ZOO_POINTS
+    from theorycheck.numerics import cache
+    from theorycheck.running import order_setup
+
+    if not cache.enabled():
+        return
+    point = None
+    if args.loss in ZOO:
+        point = tuple(Fraction(str(x)) for x in loss.point(ZOO_POINTS[args.loss]))
+    setup = order_setup.build(loss, field, local_order, ops, point)
+    if setup is not None:
+        order_setup.store(args.loss, args.against, "gd", setup)
+
+
+def measure_from_setup(args: argparse.Namespace) -> tuple[Any, dict[str, Any]] | None:
+    """:func:`measure` for GD on heyoka at explicit ``--digits``, from a stored set-up and a cached integrator.
+
+    No sympy is imported: the loss, its gradient and the field come as compiled code
+    (:mod:`theorycheck.running.order_setup`), the Taylor integrator from the on-disk cache; the
+    errors, the fit and the verdict are computed as by :func:`measure`, from the same numbers.
+    None when this does not apply (another optimiser or backend, no digits, the cache off), misses
+    (no set-up or integrator stored yet) or meets anything to refuse: :func:`measure` then does the
+    whole work and words every refusal.
+    """
+    from theorycheck.core.errors import TheorycheckError
+    from theorycheck.numerics import cache
+
+    if (not cache.enabled() or getattr(args, "optimizer", "gd") != "gd" or args.backend != "heyoka"
+            or args.digits is None):
+        return None
+    try:
+        return _measure_from_setup(args)
+    except (TheorycheckError, ZeroDivisionError, OverflowError):
+        return None
+
+
+def _measure_from_setup(args: argparse.Namespace) -> tuple[Any, dict[str, Any]] | None:
+    import mpmath
+
+    from theorycheck.maths.numbers import as_mpf_vector
+    from theorycheck.numerics.integrate import HeyokaIntegrator
+    from theorycheck.running import order_setup
+    from theorycheck.running.limits import status
+
+    kind = _choice(args.kind, KINDS, "--kind")
+    digits = parse_digits(args.digits)
+    setup = order_setup.load(args.loss, args.against, "gd")
+    if setup is None or setup.ops > MAX_FIELD_OPS or digits is None:
+        return None
+    if args.at is not None:
+        given = parse_point(args.at)
+        if set(given) != set(setup.variables):
+            return None
+        theta0 = tuple(given[v] for v in setup.variables)
+    elif setup.point is not None:
+        theta0 = tuple(Fraction(x) for x in setup.point)
+    else:
+        return None
+    steps = parse_steps(args.steps if args.steps is not None else GD_STEPS)
+    gradient = setup.function("gradient")
+    with mpmath.workdps(30):  # the check of check_defined, on the compiled functions
+        th = as_mpf_vector(theta0)
+        try:
+            values = [setup.function("loss")(*th), *gradient(*th),
+                      *setup.function("field")(tuple(th), mpmath.mpf(steps[0].numerator) / steps[0].denominator)]
+            defined = all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in map(mpmath.mpmathify, values))
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            defined = False
+    if not defined:
+        return None
+    expected, horizon = _expectation(args, kind, setup.local_order, steps)
+    integ = HeyokaIntegrator.load(setup.field, digits)
+    if integ is None:
+        return None
+    status(f"{kind} error of GD against {setup.field.name} at {len(steps)} step sizes…")
+    step = order_setup.CompiledGD(gradient, len(setup.variables), args.loss)
+    study = _study(kind, step, None, theta0, steps, expected, "heyoka", digits, horizon, integrator=integ)
+    order_setup.STATS["used"] += 1
+    return study, _info(setup.loss_text, setup.variables, theta0, setup.field.name, kind, horizon, "GD")
 
 
 def to_json(study: Any, info: dict[str, Any]) -> dict[str, Any]:
@@ -357,7 +459,7 @@ def run(args: argparse.Namespace) -> int:
         from theorycheck.numerics import cache
 
         cache.set_enabled(False)
-    study, info = measure(args)
+    study, info = measure_from_setup(args) or measure(args)
     if args.json:
         print(json.dumps(to_json(study, info)))
     else:
@@ -366,7 +468,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "EXIT", "HELP", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE", "MAX_MOMENT_FACTOR", "MIN_STEPS",
+    "EXIT", "GD_STEPS", "HELP", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE", "MAX_MOMENT_FACTOR", "MIN_STEPS",
     "MOMENTUM_STEPS", "NAME", "OPTIMIZERS", "SLOW_MANIFOLD_DIGITS", "SYMBOLIC_SECONDS", "add_arguments", "check_defined",
-    "measure", "optimiser", "parse_digits", "parse_point", "parse_steps", "run", "table", "to_json",
+    "measure", "measure_from_setup", "optimiser", "parse_digits", "parse_point", "parse_steps", "run", "table", "to_json",
 ]
