@@ -37,7 +37,7 @@ import math
 import sys
 import time
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Sequence, cast
 
 import mpmath
 
@@ -185,7 +185,9 @@ class HeyokaIntegrator(FlowIntegrator):
         if ta is None:
             return None
         self = cls.__new__(cls)  # FlowIntegrator.__init__ wants the sympy field this path does without
-        self.field, self.digits, self.runs, self.run_s = described, int(digits), 0, 0.0
+        # the compiled integrator only reads the field's name and dimension, which the description carries
+        self.field = cast("Field", described)
+        self.digits, self.runs, self.run_s = int(digits), 0, 0.0
         self._hy, self.bits, self._has_h, self.cache_key, self.cached, self._ta = hy, bits, described.has_h, key, True, ta
         self.compile_s = time.perf_counter() - t0
         return self

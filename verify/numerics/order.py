@@ -333,7 +333,12 @@ def _errors(kind: str, step: StepMap, against: Field | None, theta0: Sequence[An
     ``integrator``, when given, is the flow of ``against`` at ``digits`` already built (``against``
     may then be None).
     """
-    integ = make_integrator(against, backend, digits) if integrator is None else integrator
+    if integrator is None:
+        if against is None:
+            raise InputError("an error study needs the field to measure against, or its integrator.")
+        integ = make_integrator(against, backend, digits)
+    else:
+        integ = integrator
     errs, scales = [], []
     with mpmath.workdps(integ.working_dps):
         th = as_mpf_vector(theta0, "theta0")
@@ -461,6 +466,8 @@ def _study(kind: str, step: StepMap, against: Field | None, theta0: Sequence[Any
     with mpmath.workdps(20):
         as_mpf_vector(theta0, "theta0")  # fail early on bad points
     if digits is None or backend == "scipy":
+        if against is None:
+            raise InputError("choosing the digits needs the field itself; give `digits` with a prebuilt integrator.")
         wd, timings = _choose_digits(kind, step, against, theta0, hs, T, p, backend, digits)
     else:
         # explicit digits: measured at once and judged on the measured errors (_check_measured_digits), so
