@@ -150,6 +150,9 @@ def test_reshuffle_factor_closed_form_and_limits():
     assert all(sgd_momentum.reshuffle_noise_factor(0, m) == 1 for m in range(1, 6))
     quarter = sp.Rational(1, 4)
     assert sgd_momentum.reshuffle_noise_factor(quarter, 2) != sgd_momentum.noise_factor(quarter, 2)
+    # the batch-noise part is damped under reshuffling too
+    assert all(0 < sgd_momentum.reshuffle_noise_factor(sp.Rational(k, 10), m) < 1
+               for k in range(1, 10) for m in range(2, 6))
 
 
 def test_orthogonal_epoch_orders_have_the_pair_statistics_of_reshuffling():
