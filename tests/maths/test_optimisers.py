@@ -11,7 +11,7 @@ import sympy as sp
 from theorycheck.core.errors import DivergenceError, InputError
 from theorycheck.maths.losses import ZOO, parse_loss, quadratic_loss
 from theorycheck.maths.numbers import as_fraction, as_mpf, as_mpf_vector
-from theorycheck.maths.optimisers import gd, iterate
+from theorycheck.maths.optimisers import gd, iterate, mean_map
 
 
 def test_gd_on_a_quadratic_is_the_linear_map_exactly():
@@ -103,3 +103,10 @@ def test_as_mpf_conversions():
     for bad in ("x", float("inf"), None, True, sp.Symbol("q")):
         with pytest.raises(InputError):
             as_mpf(bad)
+
+
+def test_mean_map_averages_step_maps_and_refuses_none():
+    double = mean_map([lambda th, h: [x + h for x in th], lambda th, h: [x - 3 * h for x in th]])
+    assert double([1, 2], 1) == [0, 1]
+    with pytest.raises(InputError):
+        mean_map([])

@@ -90,4 +90,19 @@ def iterate(step: StepMap, theta: Sequence[Any], h: Any, n: int, *, bound: float
     return th
 
 
-__all__ = ["DIVERGENCE_BOUND", "GradientDescent", "StepMap", "gd", "iterate"]
+def mean_map(maps: Sequence[StepMap]) -> StepMap:
+    """θ ↦ (1/k) Σ_j M_j(θ, h): the mean of k step maps (e.g. one epoch over several batch orders)."""
+    maps = list(maps)
+    if not maps:
+        raise InputError("no step maps to average.")
+
+    def step(theta: Sequence[Any], h: Any) -> list[Any]:
+        acc = list(maps[0](theta, h))
+        for f in maps[1:]:
+            acc = [a + b for a, b in zip(acc, f(theta, h))]
+        return [a / len(maps) for a in acc]
+
+    return step
+
+
+__all__ = ["DIVERGENCE_BOUND", "GradientDescent", "StepMap", "gd", "iterate", "mean_map"]

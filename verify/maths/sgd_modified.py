@@ -46,7 +46,7 @@ from theorycheck.maths.constants import IGR_COEFFICIENT
 from theorycheck.maths.fields import Field, H
 from theorycheck.maths.losses import Loss
 from theorycheck.maths.numbers import as_mpf, as_rational
-from theorycheck.maths.optimisers import StepMap
+from theorycheck.maths.optimisers import StepMap, mean_map
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,15 +200,7 @@ def reversal_paired_orderings(m: int, pairs: int, rng: np.random.Generator) -> l
 
 def sampled_epoch_mean_map(batches: Batches, orderings: Sequence[Sequence[int]]) -> StepMap:
     """Mean of the epoch map over the given orderings (use :func:`reversal_paired_orderings`)."""
-    maps = [sgd_epoch_map(batches, o) for o in orderings]
-
-    def step(theta: Sequence[Any], T: Any) -> list[Any]:
-        acc = maps[0](theta, T)
-        for f in maps[1:]:
-            acc = [a + b for a, b in zip(acc, f(theta, T))]
-        return [a / len(maps) for a in acc]
-
-    return step
+    return mean_map([sgd_epoch_map(batches, o) for o in orderings])
 
 
 def pair_frequency_defect(orderings: Sequence[Sequence[int]]) -> float:

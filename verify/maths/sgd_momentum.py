@@ -48,7 +48,6 @@ import math
 from functools import lru_cache
 from typing import Any, Sequence
 
-import mpmath
 import sympy as sp
 
 from theorycheck.core.errors import InputError
@@ -56,7 +55,7 @@ from theorycheck.maths.fields import Field, H
 from theorycheck.maths.losses import Loss
 from theorycheck.maths.momentum import cached_step, periodic_slow_orbit
 from theorycheck.maths.numbers import as_mpf
-from theorycheck.maths.optimisers import StepMap
+from theorycheck.maths.optimisers import StepMap, mean_map
 from theorycheck.maths.sgd_modified import Batches
 
 #: The most batches whose m! cyclic orderings are averaged exactly.
@@ -68,6 +67,12 @@ def _beta(beta: Any) -> sp.Expr:
     if b.is_number and not 0 <= b < 1:
         raise InputError(f"`beta` must lie in [0, 1), got {beta!r}.")
     return b
+
+
+def _batch_count(m: Any) -> int:
+    if int(m) != m or m < 1:
+        raise InputError(f"the number of batches must be a positive integer, got {m!r}.")
+    return int(m)
 
 
 def amplification(beta: Any) -> sp.Expr:
@@ -82,10 +87,7 @@ def noise_factor(beta: Any, m: int) -> sp.Expr:
     Exact (a sympy rational for rational β); ρ_m(0) = 1 (SGD) and ρ_m → 1 as m → ∞.
     For m = 1 there is no noise term and the factor is returned as 1.
     """
-    b = _beta(beta)
-    m = int(m)
-    if m < 1:
-        raise InputError(f"the number of batches must be positive, got {m}.")
+    b, m = _beta(beta), _batch_count(m)
     if m == 1:
         return sp.S.One
     return sp.simplify(((1 + b) - 2 * m * b / (m - 1) * (1 - b ** (m - 1)) / (1 - b**m)) / (1 - b))
@@ -104,10 +106,7 @@ def reshuffle_noise_factor(beta: Any, m: int) -> sp.Expr:
     β^{2m} summed exactly here. Then ρ = −2(1−β)²(W₁ − W₂/(m−1))/m; for m = 2,
     ρ₂^{rr} = (1−β)(1+β³)/(1+β²). ρ^{rr}(0) = 1 (SGD).
     """
-    b = _beta(beta)
-    m = int(m)
-    if m < 1:
-        raise InputError(f"the number of batches must be positive, got {m}.")
+    b, m = _beta(beta), _batch_count(m)
     return sp.factor(_reshuffle_factor(m).subs(_BETA, b))
 
 
@@ -196,15 +195,7 @@ def cyclic_epoch_mean_map(batches: Batches, beta: Any, digits: int | None = None
     m = batches.m
     if m > MAX_BATCHES:
         raise InputError(f"exact averaging over {m}! cyclic orderings is too costly (at most {MAX_BATCHES} batches).")
-    maps = [cyclic_epoch_map(batches, beta, o, digits) for o in itertools.permutations(range(m))]
-
-    def step(theta: Sequence[Any], T: Any) -> list[Any]:
-        acc = [mpmath.mpf(0)] * len(theta)
-        for f in maps:
-            acc = [a + x for a, x in zip(acc, f(theta, T))]
-        return [a / math.factorial(m) for a in acc]
-
-    return step
+    return mean_map([cyclic_epoch_map(batches, beta, o, digits) for o in itertools.permutations(range(m))])
 
 
 def orthogonal_epoch_orders(epochs: int) -> list[tuple[tuple[int, ...], ...]]:
@@ -270,14 +261,7 @@ def reshuffled_epoch_mean_map(batches: Batches, beta: Any, runs: Sequence[Sequen
             return periodic_slow_orbit(current, b, theta, as_mpf(T) / m, m, digits, history)[-1]
 
         maps.append(cached_step(next_epoch))
-
-    def step(theta: Sequence[Any], T: Any) -> list[Any]:
-        acc = [mpmath.mpf(0)] * len(theta)
-        for f in maps:
-            acc = [a + x for a, x in zip(acc, f(theta, T))]
-        return [a / len(maps) for a in acc]
-
-    return step
+    return mean_map(maps)
 
 
 __all__ = [
