@@ -97,6 +97,26 @@ def _import_module(name: str, kind: str = "claims") -> str:
     return name
 
 
+def _import_spec(spec: str, kind: str, label: str, base: Path | None = None, private: bool = False) -> str:
+    """Import a dotted module or a ``.py`` file (relative to ``base``); returns the module's name.
+
+    A file is imported under its stem, or with ``private`` under a name made from its resolved path;
+    a missing file is one :class:`InputError` starting with ``label``.
+    """
+    if not (spec.endswith(".py") or "/" in spec or "\\" in spec):
+        return _import_module(spec, kind)
+    path = Path(spec)
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    if not path.is_file():
+        what = "is a directory, not a .py file" if path.is_dir() else "does not exist"
+        raise InputError(f"{label} {spec!r} {what}.")
+    if not private:
+        return _import_file(path, kind)
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    return _import_file(path, kind, f"_theorycheck_user_{digest}")
+
+
 def import_object(spec: str, arg: str, kind: str = "the model") -> object:
     """The object ``NAME`` of ``FILE.py:NAME`` or ``package.module:NAME`` (a user's model or loss).
 
@@ -108,17 +128,8 @@ def import_object(spec: str, arg: str, kind: str = "the model") -> object:
     where, sep, attr = text.rpartition(":")
     if not sep or not where or not attr.isidentifier():
         raise InputError(f"`{arg}` must be FILE.py:NAME or module:NAME, got {spec!r}.")
-    if where.endswith(".py") or "/" in where or "\\" in where:
-        path = Path(where)
-        if not path.is_file():
-            what = "is a directory, not a .py file" if path.is_dir() else "does not exist"
-            raise InputError(f"`{arg}`: {where!r} {what}.")
-        # a private name per file: two models both called net.py in different places must not collide
-        digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-        name = _import_file(path, kind, f"_theorycheck_user_{digest}")
-    else:
-        name = _import_module(where, kind)
-    module = sys.modules[name]
+    # a private module name per file: two models both called net.py in different places must not collide
+    module = sys.modules[_import_spec(where, kind, f"`{arg}`:", private=True)]
     if not hasattr(module, attr):
         raise InputError(f"`{arg}`: {where!r} has no {attr!r}.")
     return getattr(module, attr)
@@ -137,17 +148,7 @@ def import_claims(spec: str, base: Path | None = None) -> list[Claim]:
     spec = spec.strip()
     if not spec:
         raise InputError("`--claims` needs a module name or a .py file.")
-    if spec.endswith(".py") or "/" in spec or "\\" in spec:
-        path = Path(spec)
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        if not path.is_file():
-            what = "is a directory, not a .py file" if path.is_dir() else "does not exist"
-            raise InputError(f"claims file {spec!r} {what}.")
-        name = _import_file(path)
-    else:
-        name = _import_module(spec)
-    return claims_of(name)
+    return claims_of(_import_spec(spec, "claims", "claims file", base))
 
 
 def claims_of(module: str) -> list[Claim]:
