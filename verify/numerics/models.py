@@ -112,6 +112,26 @@ def gauss_newton_trace(md: ModelDerivatives, theta: Any, X: Any) -> float:
     return float(np.einsum("ij,ij->", G, G) / Xa.shape[0])
 
 
+def gradient_problem(md: ModelDerivatives, theta: Any, X: Any, y: Any | None = None,
+                     what: str = "per-sample gradients") -> tuple[Any, float | None]:
+    """The second-moment problem of Hᵢ = gᵢgᵢᵀ (gᵢ = ∇_θ f(θ, xᵢ), shape (n, p)) and max |f(θ, xᵢ) − yᵢ|.
+
+    Through the n×n Gram matrix when p ≫ n (:func:`~theorycheck.maths.stability.problem_from_gradients`);
+    the residual (None without targets) says how far θ is from the interpolating minimum where the
+    per-sample Hessians are exactly gᵢgᵢᵀ. ``what`` names the gradients in error messages.
+    """
+    th, Xa, ya = _data(theta, X, y)
+    G = np.asarray(md.per_sample_gradients(th, Xa), dtype=float)
+    if G.shape != (Xa.shape[0], th.size):
+        raise InputError(f"the model gave per-sample gradients of shape {G.shape}, expected ({Xa.shape[0]}, "
+                         f"{th.size}): f(params, x) must return one number per input.")
+    residual = None
+    if y is not None:
+        r = np.asarray(md.outputs(th, Xa), dtype=float).ravel() - ya
+        residual = float(np.max(np.abs(r))) if r.size else 0.0
+    return problem_from_gradients(G, what), residual  # no p×p object
+
+
 def stability_at(md: ModelDerivatives, theta: Any, X: Any, y: Any, batch: int, sampling: str = "with",
                  rtol: float = 1e-8) -> dict[str, Any]:
     """η*(B), sharpness a, non-uniformity s and the published conditions at an interpolating minimum θ.
@@ -121,15 +141,12 @@ def stability_at(md: ModelDerivatives, theta: Any, X: Any, y: Any, batch: int, s
     """
     from theorycheck.numerics.stability import critical_rate
 
-    th, Xa, ya = _data(theta, X, y)
-    G = md.per_sample_gradients(th, Xa)
-    P = problem_from_gradients(G, "per-sample gradients")  # the Gram route when p ≫ n: no p×p object
-    r = md.outputs(th, Xa) - ya
+    P, residual = gradient_problem(md, theta, X, y)
     return {
         "eta_star": critical_rate(P, sampling_factor(P.n, batch, sampling), rtol),
         "sharpness": sharpness(P), "non_uniformity": non_uniformity(P),
         "conditions": published_conditions(P, batch, sampling),
-        "max_abs_residual": float(np.max(np.abs(r))) if r.size else 0.0,
+        "max_abs_residual": residual,
     }
 
 
@@ -170,6 +187,6 @@ def edge_of_stability_at(md: ModelDerivatives, theta: Any, X: Any, y: Any, lr: f
 
 
 __all__ = [
-    "EXACT_TRACE_LIMIT", "FirstLayer", "edge_of_stability_at", "gauss_newton_trace", "hessian_operator",
+    "EXACT_TRACE_LIMIT", "FirstLayer", "edge_of_stability_at", "gauss_newton_trace", "gradient_problem", "hessian_operator",
     "hessian_trace", "multiplicative_at", "sobolev_at", "stability_at", "top_hessian_eigenvalue",
 ]

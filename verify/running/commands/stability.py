@@ -126,10 +126,8 @@ def _model_arguments(args: argparse.Namespace) -> None:
 
 def model_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """The second-moment problem of ``--model`` at ``--params`` on ``--features``, and what was measured on the way."""
-    import numpy as np
-
     from theorycheck.maths.models import BACKENDS, model_derivatives
-    from theorycheck.maths.stability import problem_from_gradients
+    from theorycheck.numerics.models import gradient_problem
     from theorycheck.running.loading import import_object
 
     if args.backend not in BACKENDS:
@@ -149,8 +147,7 @@ def model_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     f = import_object(args.model, "--model")
     md = model_derivatives(f, args.backend)  # type: ignore[arg-type]  # checked callable there
     try:
-        G = np.asarray(md.per_sample_gradients(theta, X), dtype=float)
-        out = None if y is None else np.asarray(md.outputs(theta, X), dtype=float).ravel()
+        P, residual = gradient_problem(md, theta, X, y, f"per-sample gradients of {args.model}")
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - the user's model: one line naming it, not a traceback
@@ -158,13 +155,10 @@ def model_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         detail = detail if len(detail) <= 200 else detail[:197] + "..."
         raise InputError(f"`--model` {args.model!r} failed at --params on --features: {type(exc).__name__}: "
                          f"{detail}") from None
-    if G.shape != (X.shape[0], theta.size):
-        raise InputError(f"`--model` gave per-sample gradients of shape {G.shape}, expected ({X.shape[0]}, "
-                         f"{theta.size}): f(params, x) must return one number per input.")
     info: dict[str, Any] = {"model": args.model, "backend": args.backend, "parameters": int(theta.size)}
-    if out is not None and y is not None:
-        info["max_abs_residual"] = float(np.max(np.abs(out - y))) if y.size else 0.0
-    return problem_from_gradients(G, f"per-sample gradients of {args.model}"), info
+    if residual is not None:
+        info["max_abs_residual"] = residual
+    return P, info
 
 
 def problem(args: argparse.Namespace) -> Any:
