@@ -67,6 +67,29 @@ def interpolating_datasets(draw: st.DrawFn, nets: st.SearchStrategy[TwoLayerNet]
 
 
 @st.composite
+def non_interpolating_minima(draw: st.DrawFn, nets: st.SearchStrategy[TwoLayerNet] | None = None,
+                             extra: int | st.SearchStrategy[int] = st.integers(1, 4),
+                             norms: tuple[float, float] = (0.3, 3.0)) -> tuple[TwoLayerNet, np.ndarray, np.ndarray]:
+    """(net, X, y) at which the net's parameters are a strict local minimum that does not interpolate.
+
+    n = p + ``extra`` inputs (more data than parameters, so that residuals orthogonal to every per-sample
+    gradient exist), targets from :func:`theorycheck.maths.minima.non_interpolating_minimum` (the residual
+    part of Tr H as negative as its direction allows); draws where no such minimum exists are rejected.
+    """
+    from hypothesis import assume
+
+    from theorycheck.maths.minima import non_interpolating_minimum
+
+    net = draw(nets if nets is not None else two_layer_nets(dim=st.integers(1, 3), width=st.integers(1, 3),
+                                                            activation="tanh"))
+    X = draw(input_matrices(net.dim, net.n_params + value(draw, extra), norms))
+    found = non_interpolating_minimum(net, X)
+    assume(found is not None)
+    assert found is not None
+    return net, X, found.y
+
+
+@st.composite
 def learning_rates(draw: st.DrawFn, relative_to: float, low: float = 0.1, high: float = 1.9) -> float:
     """η = c · ``relative_to`` with c uniform in [low, high] (e.g. relative_to = 2/λ_max)."""
     if not relative_to > 0:
@@ -75,5 +98,6 @@ def learning_rates(draw: st.DrawFn, relative_to: float, low: float = 0.1, high: 
 
 
 __all__ = [
-    "input_matrices", "interpolating_datasets", "learning_rates", "nets_and_inputs", "two_layer_nets",
+    "input_matrices", "interpolating_datasets", "learning_rates", "nets_and_inputs", "non_interpolating_minima",
+    "two_layer_nets",
 ]

@@ -10,6 +10,7 @@ from theorycheck.properties._nets import (
     interpolating_datasets,
     learning_rates,
     nets_and_inputs,
+    non_interpolating_minima,
     two_layer_nets,
 )
 from theorycheck.properties._stability import feature_matrices, per_sample_hessians, stability_instances
@@ -23,6 +24,7 @@ __all__ = [
     "interpolating_datasets",
     "learning_rates",
     "nets_and_inputs",
+    "non_interpolating_minima",
     "two_layer_nets",
     "feature_matrices",
     "per_sample_hessians",

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 from theorycheck.claims.registry import RunContext
-from theorycheck.core.evidence import Case, Evidence, Figure, Verdict, combine, jsonable
+from theorycheck.core.evidence import Case, Evidence, Figure, Verdict, broken_expectation, combine, jsonable
 
 
 @dataclass(frozen=True)
@@ -160,14 +160,8 @@ class Claim(ABC):
     expect: ClassVar[str] = "pass"
 
     def broken_expectation(self, verdict: Verdict) -> str:
-        """Why ``verdict`` breaks :attr:`expect` (empty when it does not)."""
-        if verdict is Verdict.ERROR:
-            return "the check raised"
-        if self.expect == "pass" and verdict is Verdict.FAIL:
-            return "expected to PASS, FAILed"
-        if self.expect == "finding" and verdict is Verdict.PASS:
-            return "a known finding (expected FAIL) PASSed: the finding no longer reproduces"
-        return ""
+        """Why ``verdict`` breaks :attr:`expect` (empty when it does not; :func:`theorycheck.core.evidence.broken_expectation`)."""
+        return broken_expectation(verdict, self.expect)
 
     def run(self, ctx: RunContext | None = None) -> Evidence:
         """Run the check and return its evidence, with metadata, settings and timing filled in."""
@@ -180,6 +174,7 @@ class Claim(ABC):
         ev.statement = ev.statement or self.statement
         ev.falsifier = ev.falsifier or self.falsifier
         ev.statement_kind = ev.statement_kind or getattr(self, "statement_kind", "")
+        ev.expect = self.expect
         ev.settings = {"quick": ctx.quick, "seed": ctx.seed, **self.constants(), **ev.settings}
         ev.elapsed_s = time.perf_counter() - t0
         return ev

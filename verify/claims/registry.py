@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from theorycheck.core.errors import ClaimCollisionError, UnknownClaimError
+# what a claim can declare is expected of it (Claim.expect): defined once, in the vocabulary
+from theorycheck.core.evidence import EXPECTATIONS
 
 if TYPE_CHECKING:
     from theorycheck.claims.base import Claim
@@ -33,6 +35,7 @@ _ClaimT = TypeVar("_ClaimT", bound="type[Claim]")
 AREA_MODULES: tuple[str, ...] = (
     "theorycheck.claims.backward_error",
     "theorycheck.claims.nets",
+    "theorycheck.claims.open_questions",
     "theorycheck.claims.stability",
     "theorycheck.claims.implicit_reg",
     "theorycheck.claims.adaptive",
@@ -62,8 +65,6 @@ _loaded = False
 #: The package whose modules hold the built-in claims.
 BUILTIN_PACKAGE = "theorycheck"
 
-#: What a claim can declare is expected of it (:attr:`theorycheck.claims.base.Claim.expect`).
-EXPECTATIONS = ("pass", "finding")
 
 
 def namespace_of(module: str) -> str:

@@ -25,16 +25,22 @@ HLW = ("Hairer, Lubich & Wanner, Geometric Numerical Integration, 2nd ed., §IX.
 HNW = ("Hairer, Nørsett & Wanner, Solving ODEs I, 2nd ed., §II.3 (explicit Euler has order 1; local O(h^(p+1)) ⇒ "
        "global O(h^p) for one-step methods; theorem number not checked against the book)")
 
-SMITH = ("Smith, Dherin, Barrett & De, On the Origin of Implicit Regularization in Stochastic Gradient Descent, "
-         "ICLR 2021 (arXiv:2101.12176), Sec. 2: for SGD with random shuffling, E[θ_m] = θ(mh) + O(m³h³) with θ(t) "
+SMITH_DHERIN_BARRETT_DE = ("Smith, Dherin, Barrett & De, On the Origin of Implicit Regularization in Stochastic "
+                           "Gradient Descent, ICLR 2021 (arXiv:2101.12176)")
+
+SMITH = (f"{SMITH_DHERIN_BARRETT_DE}, Sec. 2: for SGD with random shuffling, E[θ_m] = θ(mh) + O(m³h³) with θ(t) "
          "the flow of L̃_SGD = L + (h/4m)Σ_k‖∇L̂_k‖², whose expectation over shuffles is "
          "L + (h/4)‖∇L‖² + (N−B)/(N−1)·(h/4B)·Γ; abstract: \"when the batch size is small the scale of the implicit "
          "regularization term is proportional to the ratio of the learning rate to the batch size\" (equation "
          "numbers not checked against the paper)")
 
-GHOSH = ("Ghosh, Lyu, Zhang & Wang, Implicit regularization in Heavy-ball momentum accelerated SGD, ICLR 2023 "
-         "(arXiv:2302.00849), abstract and main theorem: the implicit regulariser of GD+M is (1+β)/(1−β) times "
+GHOSH_LYU_ZHANG_WANG = ("Ghosh, Lyu, Zhang & Wang, Implicit regularization in Heavy-ball momentum accelerated SGD, "
+                        "ICLR 2023 (arXiv:2302.00849)")
+
+GHOSH = (f"{GHOSH_LYU_ZHANG_WANG}, abstract and main theorem: the implicit regulariser of GD+M is (1+β)/(1−β) times "
          "that of GD (theorem number and exact normalisation not checked against the paper)")
+
+KOVACHKI_STUART_2021 = "Kovachki & Stuart, Continuous Time Analysis of Momentum Methods, JMLR 22(17) (2021)"
 
 KOVACHKI_STUART = ("Kovachki & Stuart, Continuous Time Analysis of Momentum Methods, JMLR 22 (2021) (invariant "
                    "manifold); Hairer, Lubich & Wanner, GNI, ch. XV.2 (underlying one-step method of a two-step "
@@ -42,19 +48,30 @@ KOVACHKI_STUART = ("Kovachki & Stuart, Continuous Time Analysis of Momentum Meth
 
 MULAYOFF_MICHAELI = "Mulayoff & Michaeli, Exact Mean Square Linear Stability Analysis for SGD, arXiv:2306.07850"
 
-WU_MA_E = ("Wu, Ma & E, How SGD Selects the Global Minima in Over-parameterized Learning, NeurIPS 2018, Sec. 3 "
-           "(theorem number not checked against the paper)")
+WU_MA_E_2018 = "Wu, Ma & E, How SGD Selects the Global Minima in Over-parameterized Learning, NeurIPS 2018"
+
+WU_MA_E = f"{WU_MA_E_2018}, Sec. 3 (theorem number not checked against the paper)"
 
 MA_YING = ("Ma & Ying, On Linear Stability of SGD and Input-Smoothness of Neural Networks, NeurIPS 2021 "
            "(arXiv:2105.13462)")
 
 MA_YING_STABILITY = f"{MA_YING}, Sec. 4 (statement form not checked against the paper)"
 
-CATTANEO = ("Cattaneo, Klusowski & Shigida, On the Implicit Bias of Adam, ICML 2024 (arXiv:2309.00079); abstract: "
+CATTANEO_KLUSOWSKI_SHIGIDA = "Cattaneo, Klusowski & Shigida, On the Implicit Bias of Adam, ICML 2024 (arXiv:2309.00079)"
+
+CATTANEO = (f"{CATTANEO_KLUSOWSKI_SHIGIDA}; abstract: "
             "\"the corresponding ODE terms either penalize the (perturbed) one-norm of the loss gradients or, "
             "conversely, impede its reduction (the latter case being typical)\", with "
             "‖v‖_{1,ε} = Σᵢ√(vᵢ² + ε) and ε inside the square root of the update (closed-form coefficients and "
             "theorem numbers not checked against the paper)")
 
+COHEN_ET_AL = ("Cohen, Kaur, Li, Kolter & Talwalkar, Gradient Descent on Neural Networks Typically Occurs at the "
+               "Edge of Stability, ICLR 2021 (arXiv:2103.00065)")
+
+MA_TALK = ("C. Ma, Sobolev regularization effect of stochastic gradient descent, talk at the 2021 BAAI Conference "
+           "(mathematical foundations of AI forum), closing remarks")
+
 __all__ = ["BARRETT_DHERIN", "BERNOULLI_SERIES", "CATTANEO", "GHOSH", "HLW", "HNW", "IGR_PREDICTIONS", "IGR_THEOREM",
-           "KOVACHKI_STUART", "MA_YING", "MA_YING_STABILITY", "MULAYOFF_MICHAELI", "SMITH", "WU_MA_E"]
+           "KOVACHKI_STUART", "MA_YING", "MA_YING_STABILITY", "MULAYOFF_MICHAELI", "SMITH", "WU_MA_E",
+           "CATTANEO_KLUSOWSKI_SHIGIDA", "COHEN_ET_AL", "GHOSH_LYU_ZHANG_WANG", "KOVACHKI_STUART_2021", "MA_TALK",
+           "SMITH_DHERIN_BARRETT_DE", "WU_MA_E_2018"]

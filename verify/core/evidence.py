@@ -42,6 +42,16 @@ def failure_label(kind: str) -> str:
     return STATEMENT_KINDS.get(kind, "FAIL of a statement of unknown kind")
 
 
+#: What a claim can declare is expected of it: ``"pass"``, or ``"finding"`` (a published statement the numbers
+#: contradict, reproduced on purpose: its FAIL is expected).
+EXPECTATIONS = ("pass", "finding")
+
+#: How a result is shown (console, report, README), from its verdict and the claim's expectation:
+#: a declared finding that FAILs is a ``FINDING``, one that PASSes ``NO LONGER REPRODUCES``; the rest keep their
+#: verdict. In the order counts are listed.
+OUTCOMES = ("PASS", "FINDING", "FAIL", "INCONCLUSIVE", "ERROR", "NO LONGER REPRODUCES")
+
+
 class Verdict(str, enum.Enum):
     """Outcome of a check. ``ERROR`` means the check itself raised."""
 
@@ -71,6 +81,56 @@ def combine(verdicts: Iterable[Verdict]) -> Verdict:
         if worst in vs:
             return worst
     return Verdict.PASS
+
+
+def outcome(verdict: Verdict, expect: str = "pass") -> str:
+    """How a verdict is shown (one of :data:`OUTCOMES`) for a claim that declares ``expect``.
+
+    A declared finding (``expect="finding"``) that FAILs reproduced its counterexample on purpose: ``FINDING``;
+    one that PASSes no longer reproduces it: ``NO LONGER REPRODUCES``. Every other verdict is shown as itself
+    (a declared finding that is INCONCLUSIVE is undecided, not a finding).
+    """
+    if expect == "finding" and verdict is Verdict.FAIL:
+        return "FINDING"
+    if expect == "finding" and verdict is Verdict.PASS:
+        return "NO LONGER REPRODUCES"
+    return str(verdict)
+
+
+def broken_expectation(verdict: Verdict, expect: str = "pass") -> str:
+    """Why ``verdict`` breaks the expectation ``expect`` (empty when it does not): what makes ``run`` exit 1.
+
+    An ERROR always breaks it; a FAIL breaks ``"pass"``; a PASS breaks ``"finding"`` (the finding no longer
+    reproduces). INCONCLUSIVE breaks neither.
+    """
+    if verdict is Verdict.ERROR:
+        return "the check raised"
+    if expect != "finding" and verdict is Verdict.FAIL:
+        return "expected to PASS, FAILed"
+    if expect == "finding" and verdict is Verdict.PASS:
+        return "a known finding (expected FAIL) PASSed: the finding no longer reproduces"
+    return ""
+
+
+def outcome_counts(evidence: Iterable["Evidence"]) -> str:
+    """The counts of a run as every view shows them: ``"38 PASS, 3 FINDING, 4 INCONCLUSIVE (2 declared findings)"``.
+
+    Outcomes in :data:`OUTCOMES` order; INCONCLUSIVE says how many of its claims are declared findings that
+    did not decide this time. ``"no claims"`` for none.
+    """
+    evs = list(evidence)
+    counts: dict[str, int] = {}
+    for e in evs:
+        counts[e.outcome] = counts.get(e.outcome, 0) + 1
+    undecided = sum(e.expect == "finding" and e.verdict is Verdict.INCONCLUSIVE for e in evs)
+    parts = []
+    for o in OUTCOMES:
+        if counts.get(o):
+            extra = ""
+            if o == "INCONCLUSIVE" and undecided:
+                extra = f" ({undecided} declared finding{'s' if undecided > 1 else ''})"
+            parts.append(f"{counts[o]} {o}{extra}")
+    return ", ".join(parts) or "no claims"
 
 
 def jsonable(x: Any) -> Any:
@@ -236,6 +296,8 @@ class Evidence:
     ``statement_kind`` is one of :data:`STATEMENT_KINDS` (empty in records
     written before schema version 3).
     ``traceback`` keeps the whole traceback of an ERROR (``reason`` holds its last line).
+    ``expect`` is what the claim declared (:data:`EXPECTATIONS`; ``"pass"`` in records written before schema
+    version 4); :attr:`outcome` is how the verdict is shown given it (FINDING for a declared finding that FAILs).
     ``settings`` records what the numbers were computed with; by convention
     ``backend`` ("mpmath", "heyoka", "scipy"), ``digits`` (decimal digits
     of working precision), ``quick`` and ``seed``.
@@ -259,6 +321,12 @@ class Evidence:
     key_tolerance: dict[str, dict[str, float]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     traceback: str = ""
+    expect: str = "pass"
+
+    @property
+    def outcome(self) -> str:
+        """How the verdict is shown (:func:`outcome` of the verdict and :attr:`expect`)."""
+        return outcome(self.verdict, self.expect)
 
     @classmethod
     def from_cases(cls, claim_id: str, cases: list[Case], summary: str, **kw: Any) -> "Evidence":
@@ -281,5 +349,6 @@ class Evidence:
         return cls(**_known(cls, d))
 
 
-__all__ = ["FIGURE_KINDS", "STATEMENT_KINDS", "Case", "Evidence", "Figure", "Series", "Verdict", "combine",
-           "failure_label", "jsonable", "tightest", "unjson_float"]
+__all__ = ["EXPECTATIONS", "FIGURE_KINDS", "OUTCOMES", "STATEMENT_KINDS", "Case", "Evidence", "Figure", "Series",
+           "Verdict", "broken_expectation", "combine", "failure_label", "jsonable", "outcome", "outcome_counts",
+           "tightest", "unjson_float"]

@@ -7,7 +7,7 @@ The submodules load on first use (``theorycheck.numerics.eigen`` …), so that i
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
-    "adaptive", "attack", "cache", "callable_order", "curvature", "eigen", "experiments", "integrate", "ladders", "models",
-    "order", "stability",
+    "adaptive", "attack", "cache", "callable_order", "curvature", "eigen", "experiments", "integrate", "ladders",
+    "minimise", "models", "order", "stability",
     "statistics", "training",
 ])

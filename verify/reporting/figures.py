@@ -338,6 +338,20 @@ def formula_png(latex: str, fontsize: int = 11) -> bytes:
         plt.close(mfig)
 
 
+#: Characters of a 10-point title that fit across the whole figure width (:data:`FIGSIZE`).
+TITLE_CHARS = 78
+
+
+def wrap_title(title: str, axes_fraction: float) -> str:
+    """``title`` wrapped to the width of axes spanning ``axes_fraction`` of the figure.
+
+    The title is centred on the axes, so a line wider than the axes runs off the figure's edge when the
+    axes are narrow (the margins figure gives its left 42 % to case names): lines are cut to fit the axes.
+    """
+    width = max(20, int(TITLE_CHARS * axes_fraction))
+    return "\n".join(textwrap.wrap(title, width)) or title
+
+
 def render_png(fig: Figure) -> bytes:
     """Draw ``fig`` with its kind's renderer and return PNG bytes.
 
@@ -355,10 +369,12 @@ def render_png(fig: Figure) -> bytes:
     if fig.kind == "margins" and fig.series:
         size = (FIGSIZE[0], max(FIGSIZE[1], 0.9 + 0.16 * len(fig.series[0].x)))
     mfig, ax = plt.subplots(figsize=size, dpi=DPI)
+    right = 0.97
     try:
         notes = pre + renderer(ax, fig)
         _log_ticks(ax)
-        ax.set_title("\n".join(textwrap.wrap(fig.title, 64)) or fig.title, fontsize=10)
+        left = 0.42 if fig.kind == "margins" else 0.15
+        ax.set_title(wrap_title(fig.title, right - left), fontsize=10)
         ax.set_xlabel(fig.xlabel, fontsize=9)
         ax.set_ylabel(fig.ylabel, fontsize=9)
         ax.tick_params(labelsize=8)
@@ -368,8 +384,7 @@ def render_png(fig: Figure) -> bytes:
         if notes:
             mfig.text(0.01, 0.01, "; ".join(notes), fontsize=7, color="dimgray", va="bottom")
         # fixed margins: tight_layout measured every tick label and took half of all report time
-        left = 0.42 if fig.kind == "margins" else 0.15
-        mfig.subplots_adjust(left=left, right=0.97, top=0.84, bottom=0.2 if notes else 0.15)
+        mfig.subplots_adjust(left=left, right=right, top=0.84, bottom=0.2 if notes else 0.15)
         buf = io.BytesIO()
         # no Software/date metadata: identical evidence gives identical bytes
         mfig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
@@ -379,6 +394,6 @@ def render_png(fig: Figure) -> bytes:
 
 
 __all__ = [
-    "DPI", "FIGSIZE", "GUIDE_OFFSET", "RENDERERS", "Renderer", "formula_png", "is_plot", "render_bar", "render_curve",
+    "DPI", "FIGSIZE", "GUIDE_OFFSET", "RENDERERS", "Renderer", "TITLE_CHARS", "wrap_title", "formula_png", "is_plot", "render_bar", "render_curve",
     "render_interval", "render_loglog", "render_margins", "render_png", "render_scatter",
 ]

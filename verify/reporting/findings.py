@@ -5,7 +5,9 @@ A FAIL means different things for different kinds of statement
 statement when the claim is a ``theorem`` the cited paper makes, an
 extrapolation or heuristic not borne out otherwise. :func:`findings_markdown`
 lists the FAIL and INCONCLUSIVE claims of a run under those headings, each
-with its one-line summary (the numbers), and counts the rest, so the README's
+with its one-line summary (the numbers), marks a declared finding (a
+counterexample reproduced on purpose) as FINDING, and counts the rest with
+the same counts line the console and the report print, so the README's
 section between the markers :data:`BEGIN` and :data:`END` is the committed
 baseline's, never a hand-kept copy: ``python -m theorycheck.reporting.findings
 reports/baseline.json README.md`` rewrites it, and a test fails when they differ.
@@ -18,7 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 from theorycheck.core.errors import MalformedFileError
-from theorycheck.core.evidence import STATEMENT_KINDS, Evidence, Verdict
+from theorycheck.core.evidence import STATEMENT_KINDS, Evidence, Verdict, outcome_counts
+from theorycheck.reporting.paper_pages import contradicted_statements
 from theorycheck.reporting.record import RunRecord, load_run
 
 BEGIN = "<!-- findings: generated from reports/baseline.json; do not edit by hand -->"
@@ -32,28 +35,43 @@ _FAIL_HEADINGS = {
 }
 
 
-def _item(e: Evidence, with_kind: bool = False) -> str:
-    kind = f" ({e.statement_kind})" if with_kind else ""
-    return f"- `{e.claim_id}`{kind}: {e.title}. {e.summary}"
+def _item(e: Evidence, papers: list[dict], with_kind: bool = False) -> str:
+    parts = [e.statement_kind] if with_kind else []
+    if e.expect == "finding" and e.verdict is not Verdict.FAIL:
+        parts.append("a declared finding")
+    parts += contradicted_statements(papers, e.claim_id)
+    paren = f" ({'; '.join(parts)})" if parts else ""
+    mark = f"{e.outcome} " if e.verdict is Verdict.FAIL else ""
+    return f"- {mark}`{e.claim_id}`{paren}: {e.title}. {e.summary}"
 
 
 def findings_markdown(record: RunRecord) -> str:
-    """The findings section's generated part for ``record`` (text between :data:`BEGIN` and :data:`END`)."""
-    lines: list[str] = []
+    """The findings section's generated part for ``record`` (text between :data:`BEGIN` and :data:`END`).
+
+    The counts line is the one the console and the report print (:func:`~theorycheck.core.evidence.outcome_counts`);
+    each FAIL is marked FINDING when the claim declares it (a counterexample reproduced on purpose) and FAIL
+    otherwise, under the heading of its kind of statement, with the paper statements it bears on.
+    """
+    papers = record.papers
+    lines: list[str] = [f"**{len(record.claims)} claims (quick suite): {outcome_counts(record.claims)}.**", ""]
     for kind in STATEMENT_KINDS:
         failed = [e for e in record.claims if e.verdict is Verdict.FAIL and e.statement_kind == kind]
         lines += [f"**{_FAIL_HEADINGS[kind]}:** {len(failed) or 'none'}", ""]
-        lines += [_item(e) for e in failed]
+        lines += [_item(e, papers) for e in failed]
         if failed:
             lines.append("")
     unknown = [e for e in record.claims if e.verdict is Verdict.FAIL and e.statement_kind not in STATEMENT_KINDS]
     if unknown:
-        lines += ["**FAIL, kind of statement not recorded:**", "", *[_item(e) for e in unknown], ""]
+        lines += ["**FAIL, kind of statement not recorded:**", "", *[_item(e, papers) for e in unknown], ""]
     undecided = [e for e in record.claims if e.verdict is Verdict.INCONCLUSIVE]
     lines += [f"**Undecided (INCONCLUSIVE):** {len(undecided) or 'none'}", ""]
-    lines += [_item(e, with_kind=True) for e in undecided]
+    lines += [_item(e, papers, with_kind=True) for e in undecided]
     if undecided:
         lines.append("")
+    lost = [e for e in record.claims if e.outcome == "NO LONGER REPRODUCES"]
+    if lost:
+        lines += [f"**Declared findings that no longer reproduce (PASS):** {len(lost)}", "",
+                  *[_item(e, papers) for e in lost], ""]
     passed = Counter(e.statement_kind or "unrecorded" for e in record.claims if e.verdict is Verdict.PASS)
     errors = [e.claim_id for e in record.claims if e.verdict is Verdict.ERROR]
     lines.append(f"**PASS:** {sum(passed.values())} of {len(record.claims)} claims ("

@@ -14,6 +14,10 @@ Schema history
    gains ``precision``. Version-1 files load unchanged (the new fields default).
 3. ``Evidence.statement_kind`` (theorem, derived, extrapolation, heuristic). Older files load with it empty
    (unknown) and save as version 3.
+4. ``Evidence.expect`` (``"pass"`` or ``"finding"``: what the claim declared, so every view can show a
+   declared finding as FINDING); ``RunRecord.papers``, the papers the run's claims check, statement by
+   statement (:func:`theorycheck.claims.papers.papers_json`). Older files load with ``expect = "pass"`` and
+   no papers.
 """
 
 from __future__ import annotations
@@ -21,24 +25,26 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from theorycheck.core.errors import MalformedFileError
 from theorycheck.core.evidence import Evidence, jsonable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass
 class RunRecord:
-    """A whole run: environment, settings and the evidence of every claim."""
+    """A whole run: environment, settings, the evidence of every claim and the papers those claims check."""
 
     environment: dict[str, Any]
     settings: dict[str, Any]
     claims: list[Evidence]
     schema_version: int = SCHEMA_VERSION
+    #: The papers of the run's claims with all their statements (JSON of :class:`theorycheck.claims.papers.Paper`).
+    papers: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +52,7 @@ class RunRecord:
             "environment": jsonable(self.environment),
             "settings": jsonable(self.settings),
             "claims": [e.to_json() for e in self.claims],
+            "papers": jsonable(self.papers),
         }
 
     @classmethod
@@ -55,6 +62,7 @@ class RunRecord:
             environment=dict(d.get("environment", {})),
             settings=dict(d.get("settings", {})),
             claims=[Evidence.from_json(c) for c in d["claims"]],
+            papers=[dict(p) for p in d.get("papers", [])],
             # loaded records are migrated in memory, so they save as the current version
             schema_version=SCHEMA_VERSION,
         )
@@ -68,7 +76,8 @@ class RunRecord:
         claims = [Evidence.from_json(e.to_json()) for e in self.claims]
         for e in claims:
             e.elapsed_s = 0.0
-        return RunRecord(environment=dict(self.environment), settings=dict(self.settings), claims=claims)
+        return RunRecord(environment=dict(self.environment), settings=dict(self.settings), claims=claims,
+                         papers=[dict(p) for p in self.papers])
 
 
 def dumps(record: RunRecord) -> str:

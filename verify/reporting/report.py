@@ -27,19 +27,20 @@ import json
 import os
 import re
 import shutil
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from theorycheck.claims import registry
-from theorycheck.core.evidence import Case, Evidence, Figure, Verdict, failure_label
+from theorycheck.core.evidence import Case, Evidence, Figure, Verdict, failure_label, outcome_counts
+from theorycheck.reporting import paper_pages
+from theorycheck.reporting.paper_pages import finding_text
 from theorycheck.reporting.record import RunRecord, dumps
 
 if TYPE_CHECKING:
     from theorycheck.reporting.outdir import OutputDir
 
-__all__ = ["AREAS", "FIGURE_CACHE_KIND", "FOLD_CASES", "MAX_CASES", "ROUNDOFF_MARGIN", "RenderedFigure", "area_of", "area_title",
+__all__ = ["UNPLACED_ANCHOR", "claim_anchor", "expectation_text", "paper_anchor", "AREAS", "FIGURE_CACHE_KIND", "FOLD_CASES", "MAX_CASES", "ROUNDOFF_MARGIN", "RenderedFigure", "area_of", "area_title",
            "counterexample_rows", "dumps", "groups", "latex_of", "margin_text", "render_figures", "render_html",
            "render_claim_figures", "render_markdown", "split_formula", "summary_text", "unique_cases", "violation_figure", "write_run"]
 
@@ -166,9 +167,18 @@ def _shown_cases(cases: list[Case]) -> tuple[list[Case], int]:
 
 
 def _counts(record: RunRecord) -> str:
-    c = Counter(str(e.verdict) for e in record.claims)
-    order = ["PASS", "FAIL", "INCONCLUSIVE", "ERROR"]
-    return ", ".join(f"{c[v]} {v}" for v in order if c[v]) or "no claims"
+    """The run's counts with declared findings apart (:func:`~theorycheck.core.evidence.outcome_counts`)."""
+    return outcome_counts(record.claims)
+
+
+def claim_anchor(claim_id: str) -> str:
+    """The anchor of a claim's section: its id (``#stability.wu-ma-e-necessary``), made URL-safe."""
+    return _slug(claim_id).lower()
+
+
+def paper_anchor(key: str) -> str:
+    """The anchor of a paper's section (``#paper-ma-ying-2021``)."""
+    return f"paper-{_slug(key).lower()}"
 
 
 def _meta(record: RunRecord) -> str:
@@ -227,6 +237,33 @@ def _kind_label(e: Evidence) -> str:
     """The kind of statement, and for a FAIL what it is called ("theorem: contradicted published statement")."""
     kind = e.statement_kind or "kind not recorded"
     return f"{kind}: {failure_label(e.statement_kind)}" if e.verdict is Verdict.FAIL else kind
+
+
+def expectation_text(e: Evidence, papers: list[dict[str, Any]]) -> str:
+    """For a declared finding, what it reproduces and what its FAIL contradicts; empty for other claims."""
+    if e.outcome == "FINDING":
+        return ("declared finding, reproduced: the numbers contradict the statement on purpose — "
+                f"{finding_text(e, papers)}")
+    if e.outcome == "NO LONGER REPRODUCES":
+        return ("declared finding that no longer reproduces: the claim PASSed although its statement was known to "
+                "FAIL (theorycheck run exits 1)")
+    if e.expect == "finding" and e.verdict is Verdict.INCONCLUSIVE:
+        return "declared finding, undecided in this run (INCONCLUSIVE: the counterexample did not decide)"
+    return ""
+
+
+def _row_note(e: Evidence, papers: list[dict[str, Any]]) -> str:
+    """The key-number cell of the summary table: for a FINDING, what it contradicts before the numbers."""
+    if e.outcome == "FINDING":
+        return f"contradicts: {finding_text(e, papers)}. {summary_text(e)}"
+    if e.outcome == "NO LONGER REPRODUCES":
+        return f"finding no longer reproduces. {summary_text(e)}"
+    return summary_text(e)
+
+
+def _jump(e: Evidence) -> str:
+    """Where a FINDING's counterexample is: the counterexample table, or the cases when there is none."""
+    return f"{claim_anchor(e.claim_id)}-counterexample" if e.counterexample else f"{claim_anchor(e.claim_id)}-cases"
 
 
 #: A negative margin this small on a PASS case is round-off in the check's arithmetic, shown as ≈0.
@@ -377,27 +414,59 @@ def _md(s: Any) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+#: Anchor of the section of claims that no paper's statement names (a user's claims without a paper).
+UNPLACED_ANCHOR = "paper-none"
+
+
+def _md_papers_cell(e: Evidence, papers: list[dict[str, Any]]) -> str:
+    """The paper column of the Markdown table: each paper linked, the full source as the link's title."""
+    named = paper_pages.papers_of(papers, e.claim_id)
+    title = _md(" ".join(str(e.source).split())).replace('"', "'")
+    if not named:
+        return f'[{_md(_short(e.source))}](#{UNPLACED_ANCHOR} "{title}")'
+    return ", ".join(f'[{_md(short)}](#{paper_anchor(key)} "{title}")' for key, short in named)
+
+
 def render_markdown(record: RunRecord, figures: dict[int, list[RenderedFigure]] | None = None,
                     figure_dir: str = "figures") -> str:
     """The Markdown report; figure images are linked from ``figure_dir`` (relative to report.md)."""
     figures = figures or {}
     grouped = groups(record)
+    views = paper_pages.paper_views(record.papers, record.claims)
+    loose = paper_pages.unplaced(record.papers, record.claims)
     lines = ["# theorycheck report", "", _meta(record), "", f"**{len(record.claims)} claims: {_counts(record)}**", "",
              "## Contents", ""]
+    if views or loose:
+        lines.append("- Paper by paper: which statements hold")
+        lines += [f"  - [{_md(v.short)}](#{paper_anchor(v.key)}) ({v.tally_text()})" for v in views]
+        if loose:
+            lines.append(f"  - [Claims under no paper](#{UNPLACED_ANCHOR}) ({outcome_counts(loose)})")
+    lines.append("- [All claims](#all-claims)")
     for area, items in grouped:
         lines.append(f"- [{_md(area_title(area))}](#{_area_anchor(area)}) ({_counts_of([e for _, e in items])})")
         for _, e in items:
-            lines.append(f"  - [`{e.claim_id}`](#{_slug(e.claim_id).lower()}) **{e.verdict}**")
-    lines += ["", "| claim | kind | source | verdict | key number |", "|---|---|---|---|---|"]
+            lines.append(f"  - [`{e.claim_id}`](#{claim_anchor(e.claim_id)}) **{e.outcome}**")
+    for v in views:
+        lines += _md_paper(v)
+    if loose:
+        lines += ["", f"<a id=\"{UNPLACED_ANCHOR}\"></a>", "## Claims under no paper", "",
+                  "No paper's statement names these claims (a paper of your own: "
+                  "`theorycheck.claims.papers.register_paper`).", ""]
+        lines += [f"- [`{e.claim_id}`](#{claim_anchor(e.claim_id)}) **{e.outcome}** — {_md(e.title)}" for e in loose]
+    lines += ["", "<a id=\"all-claims\"></a>", "## All claims", "",
+              "| claim | kind | paper | verdict | key number |", "|---|---|---|---|---|"]
     for area, items in grouped:
         lines.append(f"| **{_md(area_title(area))}** | | | | |")
         for _, e in items:
-            lines.append(f"| [`{e.claim_id}`](#{_slug(e.claim_id).lower()}) | {e.statement_kind} | {_md(_short(e.source))} | "
-                         f"**{e.verdict}** | {_md(summary_text(e))} |")
+            verdict = f"**{e.outcome}**"
+            if e.outcome == "FINDING":
+                verdict += f" ([counterexample](#{_jump(e)}))"
+            lines.append(f"| [`{e.claim_id}`](#{claim_anchor(e.claim_id)}) | {e.statement_kind} | "
+                         f"{_md_papers_cell(e, record.papers)} | {verdict} | {_md(_row_note(e, record.papers))} |")
     for area, items in grouped:
         lines += ["", f"<a id=\"{_area_anchor(area)}\"></a>", f"## {area_title(area)}"]
         for ci, e in items:
-            lines += _md_claim(ci, e, figures.get(ci, []), figure_dir)
+            lines += _md_claim(ci, e, figures.get(ci, []), figure_dir, record.papers)
     lines += ["", "## Environment", "", "```json",
               json.dumps({"environment": record.environment, "settings": record.settings}, indent=1,
                          sort_keys=True, default=str), "```"]
@@ -405,14 +474,36 @@ def render_markdown(record: RunRecord, figures: dict[int, list[RenderedFigure]] 
 
 
 def _counts_of(evs: list[Evidence]) -> str:
-    c = Counter(str(e.verdict) for e in evs)
-    return ", ".join(f"{c[v]} {v}" for v in ("PASS", "FAIL", "INCONCLUSIVE", "ERROR") if c[v])
+    return outcome_counts(evs)
 
 
-def _md_claim(ci: int, e: Evidence, rfs: list[RenderedFigure], figure_dir: str) -> list[str]:
-    lines = ["", f"<a id=\"{_slug(e.claim_id).lower()}\"></a>", f"### {e.claim_id}: {e.title}", "",
-             f"*Source:* {e.source}", "", f"*Statement:* {e.statement}", "",
-             f"*Verdict:* **{e.verdict}** ({_kind_label(e)}) — {summary_text(e)}"]
+def _md_paper(v: "paper_pages.PaperView") -> list[str]:
+    link = f" [{_md(v.url)}]({v.url})" if v.url else ""
+    lines = ["", f"<a id=\"{paper_anchor(v.key)}\"></a>", f"## {_md(v.short)}", "", f"*{_md(v.citation)}*{link}", "",
+             f"**{v.tally_text()}**", "", "| # | where | statement | claims | standing |", "|---|---|---|---|---|"]
+    for s in v.statements:
+        claims = "; ".join(
+            (f"[`{r.claim_id}`](#{claim_anchor(r.claim_id)}) **{r.outcome}**" if r.evidence is not None
+             else f"`{r.claim_id}` (not in this run)") for r in s.claims) or "—"
+        text = s.text + (f" *({s.note})*" if s.note else "")
+        lines.append(f"| {s.number} | {_md(s.place)} | {_md(text)} | {claims} | **{_md(s.standing_text)}** |")
+    return lines
+
+
+def _md_claim(ci: int, e: Evidence, rfs: list[RenderedFigure], figure_dir: str,
+              papers: list[dict[str, Any]] | None = None) -> list[str]:
+    papers = papers or []
+    anchor = claim_anchor(e.claim_id)
+    named = paper_pages.papers_of(papers, e.claim_id)
+    lines = ["", f"<a id=\"{anchor}\"></a>", f"### {e.claim_id}: {e.title}", "",
+             f"*Source:* {e.source}", ""]
+    if named:
+        lines += ["*Papers:* " + ", ".join(f"[{_md(short)}](#{paper_anchor(key)})" for key, short in named), ""]
+    lines += [f"*Statement:* {e.statement}", "",
+              f"*Verdict:* **{e.outcome}** ({_kind_label(e)}) — {summary_text(e)}"]
+    expectation = expectation_text(e, papers)
+    if expectation:
+        lines += ["", f"*Expectation:* {expectation}"]
     if e.reason:
         lines += ["", f"*Why:* {e.reason}"]
     if e.traceback:
@@ -432,14 +523,15 @@ def _md_claim(ci: int, e: Evidence, rfs: list[RenderedFigure], figure_dir: str) 
     cases = unique_cases(e.cases)
     if cases:
         shown, left = _shown_cases(cases)
-        lines += ["", "| case | verdict | measured | expected | margin (≥ 0 holds) | note |", "|---|---|---|---|---|---|"]
+        lines += ["", f"<a id=\"{anchor}-cases\"></a>", "", "| case | verdict | measured | expected | margin (≥ 0 holds) | note |", "|---|---|---|---|---|---|"]
         for c in shown:
             lines.append(f"| {_md(c.name)} | {c.verdict} | {_md(_kv(c.measured))} | {_md(_kv(c.expected))} | "
                          f"{_md(margin_text(c))} | {_md(_md_note(c.note))} |")
         if left:
             lines += ["", f"… and {left} more cases (all PASS or shown above) in results.json."]
     if e.counterexample:
-        lines += ["", "*Counterexample:*", "", "| field | value |", "|---|---|"]
+        lines += ["", f"<a id=\"{anchor}-counterexample\"></a>", "", "*Counterexample:*", "", "| field | value |",
+                  "|---|---|"]
         for k, v in counterexample_rows(e):
             lines.append(f"| {_md(k)} | {_md(_md_value(v))} |")
     lines += ["", f"*Would fail if:* {e.falsifier}"]
@@ -483,6 +575,11 @@ td.num{font-family:ui-monospace,Menlo,monospace;font-size:.92em;overflow-wrap:an
 table.summary td:first-child{white-space:nowrap}
 .v{display:inline-block;white-space:nowrap;padding:.05em .5em;border-radius:1em;color:#fff;font-weight:600;font-size:.85em}
 .PASS{background:#1a7f37}.FAIL{background:#cf222e}.INCONCLUSIVE{background:#9a6700}.ERROR{background:#6e40c9}
+.FINDING{background:#0969da}.NO-LONGER-REPRODUCES{background:#bc4c00}.NOT-RUN{background:#6e7781}
+.standing{font-weight:600}.st-holds{color:#1a7f37}.st-contradicted,.st-not-borne-out{color:#0969da}
+.st-undecided{color:#9a6700}.st-error{color:#6e40c9}.st-not-checked,.st-not-run{color:#57606a}
+.expect{border-left:4px solid #0969da;padding:.2em .7em;background:#f6f8fa}
+table.paper td:first-child{white-space:nowrap}h2.paper{font-size:1.3em}
 .label{font-weight:600;color:#57606a}
 figure{margin:.6em 1em .6em 0;display:inline-block;vertical-align:top}
 figure img{max-width:100%;border:1px solid #d0d7de}
@@ -507,38 +604,96 @@ def _h(s: Any) -> str:
 
 
 def _badge(v: Verdict | str) -> str:
-    return f'<span class="v {_h(v)}">{_h(v)}</span>'
+    """A verdict or outcome as a coloured badge (FINDING apart from FAIL)."""
+    return f'<span class="v {_h(str(v).replace(" ", "-"))}">{_h(v)}</span>'
+
+
+def _standing(text: str, standing: str) -> str:
+    return f'<span class="standing st-{_h(standing.replace(" ", "-"))}">{_h(text)}</span>'
+
+
+def _html_papers_cell(e: Evidence, papers: list[dict[str, Any]]) -> str:
+    """The paper column: each paper linked to its section; the full source in the tooltip (never cut)."""
+    named = paper_pages.papers_of(papers, e.claim_id)
+    if not named:
+        return f'<td title="{_h(e.source)}"><a href="#{UNPLACED_ANCHOR}">{_h(_short(e.source))}</a></td>'
+    links = ", ".join(f'<a href="#{paper_anchor(key)}">{_h(short)}</a>' for key, short in named)
+    return f'<td title="{_h(e.source)}">{links}</td>'
+
+
+def _html_paper(v: "paper_pages.PaperView") -> list[str]:
+    link = f' <a href="{_h(v.url)}">{_h(v.url)}</a>' if v.url else ""
+    p = [f'<section id="{paper_anchor(v.key)}"><h2 class="paper">{_h(v.short)}</h2>',
+         f'<p class="meta">{_h(v.citation)}{link}</p>', f"<p><strong>{_h(v.tally_text())}</strong></p>",
+         '<table class="paper"><thead><tr><th>#</th><th>where</th><th>statement</th><th>claims</th>'
+         "<th>standing</th></tr></thead><tbody>"]
+    for s in v.statements:
+        claims = "<br>".join(
+            (f'{_badge(r.outcome)} <a href="#{claim_anchor(r.claim_id)}"><code>{_h(r.claim_id)}</code></a>'
+             if r.evidence is not None else f"<code>{_h(r.claim_id)}</code> (not in this run)") for r in s.claims)
+        note = f'<br><span class="note">{_h(s.note)}</span>' if s.note else ""
+        p.append(f"<tr><td>{s.number}</td><td>{_h(s.place)}</td><td>{_h(s.text)}{note}</td><td>{claims or '—'}</td>"
+                 f"<td>{_standing(s.standing_text, s.standing)}</td></tr>")
+    p.append("</tbody></table></section>")
+    return p
 
 
 def render_html(record: RunRecord, figures: dict[int, list[RenderedFigure]] | None = None) -> str:
     """The self-contained HTML report (figures and formulas embedded as base64 PNG, no scripts)."""
     figures = figures if figures is not None else render_figures(record)
     grouped = groups(record)
+    views = paper_pages.paper_views(record.papers, record.claims)
+    loose = paper_pages.unplaced(record.papers, record.claims)
     p = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
          '<meta name="viewport" content="width=device-width, initial-scale=1">',
          "<title>theorycheck report</title>", f"<style>{_CSS}</style></head><body>",
          "<h1>theorycheck report</h1>", f'<p class="meta">{_h(_meta(record))}</p>',
          f"<p><strong>{len(record.claims)} claims: {_h(_counts(record))}</strong></p>",
          '<nav class="toc"><h2>Contents</h2><ol>']
+    if views or loose:
+        p.append('<li>Paper by paper: which statements hold<ul>')
+        p += [f'<li><a href="#{paper_anchor(v.key)}">{_h(v.short)}</a> <span class="note">({_h(v.tally_text())})'
+              "</span></li>" for v in views]
+        if loose:
+            p.append(f'<li><a href="#{UNPLACED_ANCHOR}">Claims under no paper</a> '
+                     f'<span class="note">({_h(outcome_counts(loose))})</span></li>')
+        p.append("</ul></li>")
+    p.append('<li><a href="#all-claims">All claims</a></li>')
     for area, items in grouped:
         p.append(f'<li><a href="#{_area_anchor(area)}">{_h(area_title(area))}</a> '
                  f'<span class="note">({_h(_counts_of([e for _, e in items]))})</span><ul>')
-        p += [f'<li>{_badge(e.verdict)} <a href="#c{ci}"><code>{_h(e.claim_id)}</code></a></li>' for ci, e in items]
+        p += [f'<li>{_badge(e.outcome)} <a href="#{claim_anchor(e.claim_id)}"><code>{_h(e.claim_id)}</code></a></li>'
+              for ci, e in items]
         p.append("</ul></li>")
     p.append("</ol></nav>")
-    p.append('<table class="summary"><thead><tr><th>claim</th><th>kind</th><th>source</th><th>verdict</th>'
+    if views:
+        p.append('<h2 class="area">Paper by paper</h2>')
+    for v in views:
+        p += _html_paper(v)
+    if loose:
+        p.append(f'<section id="{UNPLACED_ANCHOR}"><h2 class="paper">Claims under no paper</h2><p class="note">No '
+                 "paper's statement names these claims (a paper of your own: "
+                 "<code>theorycheck.claims.papers.register_paper</code>).</p><ul>")
+        p += [f'<li>{_badge(e.outcome)} <a href="#{claim_anchor(e.claim_id)}"><code>{_h(e.claim_id)}</code></a> '
+              f"{_h(e.title)}</li>" for e in loose]
+        p.append("</ul></section>")
+    p.append('<h2 id="all-claims" class="area">All claims</h2>')
+    p.append('<table class="summary"><thead><tr><th>claim</th><th>kind</th><th>paper</th><th>verdict</th>'
              "<th>key number</th></tr></thead><tbody>")
     for area, items in grouped:
         p.append(f'<tr class="area"><th colspan="5">{_h(area_title(area))}</th></tr>')
         for ci, e in items:
-            p.append(f'<tr><td><a href="#c{ci}"><code>{_h(e.claim_id)}</code></a></td><td>{_h(e.statement_kind)}</td>'
-                     f'<td title="{_h(e.source)}">{_h(_short(e.source))}</td>'
-                     f"<td>{_badge(e.verdict)}</td><td>{_h(summary_text(e))}</td></tr>")
+            verdict = _badge(e.outcome)
+            if e.outcome == "FINDING":
+                verdict += f' <a href="#{_jump(e)}">counterexample</a>'
+            p.append(f'<tr><td><a href="#{claim_anchor(e.claim_id)}"><code>{_h(e.claim_id)}</code></a></td>'
+                     f"<td>{_h(e.statement_kind)}</td>{_html_papers_cell(e, record.papers)}"
+                     f"<td>{verdict}</td><td>{_h(_row_note(e, record.papers))}</td></tr>")
     p.append("</tbody></table>")
     for area, items in grouped:
         p.append(f'<h2 id="{_area_anchor(area)}" class="area">{_h(area_title(area))}</h2>')
         for ci, e in items:
-            p += _html_claim(ci, e, figures.get(ci, []))
+            p += _html_claim(ci, e, figures.get(ci, []), record.papers)
     env = json.dumps({"environment": record.environment, "settings": record.settings}, indent=1, sort_keys=True,
                      default=str)
     p += ['<h2>Environment</h2>', f"<pre>{_h(env)}</pre>", "</body></html>"]
@@ -582,11 +737,21 @@ def _html_note(note: str) -> str:
         return _h(note)
 
 
-def _html_claim(ci: int, e: Evidence, rfs: list[RenderedFigure]) -> list[str]:
-    p = [f'<section id="c{ci}"><h3><code>{_h(e.claim_id)}</code> {_h(e.title)}</h3>',
-         f'<p><span class="label">Source.</span> {_h(e.source)}</p>',
-         f'<p><span class="label">Statement.</span> {_h(e.statement)}</p>',
-         f"<p>{_badge(e.verdict)} ({_h(_kind_label(e))}) {_h(summary_text(e))}</p>"]
+def _html_claim(ci: int, e: Evidence, rfs: list[RenderedFigure], papers: list[dict[str, Any]] | None = None
+                ) -> list[str]:
+    papers = papers or []
+    anchor = claim_anchor(e.claim_id)
+    named = paper_pages.papers_of(papers, e.claim_id)
+    p = [f'<section id="{anchor}"><h3><code>{_h(e.claim_id)}</code> {_h(e.title)}</h3>',
+         f'<p><span class="label">Source.</span> {_h(e.source)}</p>']
+    if named:
+        p.append('<p><span class="label">Papers.</span> '
+                 + ", ".join(f'<a href="#{paper_anchor(key)}">{_h(short)}</a>' for key, short in named) + "</p>")
+    p += [f'<p><span class="label">Statement.</span> {_h(e.statement)}</p>',
+          f"<p>{_badge(e.outcome)} ({_h(_kind_label(e))}) {_h(summary_text(e))}</p>"]
+    expectation = expectation_text(e, papers)
+    if expectation:
+        p.append(f'<p class="expect"><span class="label">Expectation.</span> {_h(expectation)}</p>')
     if e.reason:
         p.append(f'<p><span class="label">Why.</span> {_h(e.reason)}</p>')
     if e.traceback:
@@ -607,13 +772,15 @@ def _html_claim(ci: int, e: Evidence, rfs: list[RenderedFigure]) -> list[str]:
             p.append(_html_table(rf.figure))
     if e.counterexample:
         rows = "".join(f"<tr><th>{_h(k)}</th><td>{_html_value(v)}</td></tr>" for k, v in counterexample_rows(e))
-        p.append(f'<p class="label">Counterexample.</p><table class="cex"><tbody>{rows}</tbody></table>')
+        p.append(f'<p class="label" id="{anchor}-counterexample">Counterexample.</p><table class="cex"><tbody>{rows}'
+                 "</tbody></table>")
     cases = unique_cases(e.cases)
     if cases:
         shown, left = _shown_cases(cases)
         bad = sum(c.verdict is not Verdict.PASS for c in cases)
         # long all-PASS tables fold away; a table with a failing case stays open
         fold = len(cases) > FOLD_CASES
+        p.append(f'<div id="{anchor}-cases"></div>')
         if fold:
             p.append(f"<details{' open' if bad else ''}><summary>{len(cases)} cases, {bad} not PASS</summary>")
         p.append("<table><thead><tr><th>case</th><th>verdict</th><th>measured</th><th>expected</th>"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from theorycheck.core.evidence import FIGURE_KINDS, STATEMENT_KINDS, Verdict
+from theorycheck.core.evidence import EXPECTATIONS, FIGURE_KINDS, STATEMENT_KINDS, Verdict
 from theorycheck.reporting.record import SCHEMA_VERSION
 
 _NUMBER = {
@@ -117,6 +117,38 @@ _EVIDENCE = {
         "warnings": {"type": "array", "items": {"type": "string"},
                      "description": "Distinct warnings the check emitted (recorded, not printed)."},
         "traceback": {"type": "string", "description": "The whole traceback of an ERROR (reason: its last line)."},
+        "expect": {"type": "string", "enum": list(EXPECTATIONS),
+                   "description": "What the claim declared: 'pass', or 'finding' (a published statement the numbers "
+                                  "contradict: its FAIL is expected and shown as FINDING); 'pass' before schema "
+                                  "version 4."},
+    },
+}
+
+_STATEMENT = {
+    "type": "object",
+    "description": "One statement of a paper, in the paper's order, and how it stands here.",
+    "required": ["where", "text", "claims", "status"],
+    "properties": {
+        "where": {"type": "string", "description": "Its place in the paper: 'Theorem 3.1', 'Sec. 2', 'abstract'."},
+        "where_checked": {"type": "boolean", "description": "Whether that number was read in the paper."},
+        "text": {"type": "string", "description": "The statement, paraphrased; quotations in quotation marks."},
+        "claims": {"type": "array", "items": {"type": "string"}, "description": "Ids of the claims that check it."},
+        "status": {"type": "string", "enum": ["checked", "not checked", "open question"]},
+        "not_checked": {"type": "string", "description": "Why no claim checks it (empty when one does)."},
+        "note": {"type": "string", "description": "How the claims bear on it, when not on the whole statement."},
+    },
+}
+
+_PAPER = {
+    "type": "object",
+    "description": "A paper the run's claims check, with all its statements.",
+    "required": ["key", "short", "citation", "statements"],
+    "properties": {
+        "key": {"type": "string", "minLength": 1, "description": "Short identifier, e.g. 'ma-ying-2021'."},
+        "short": {"type": "string", "description": "How the report names it, e.g. 'Ma & Ying 2021'."},
+        "citation": {"type": "string"},
+        "url": {"type": "string"},
+        "statements": {"type": "array", "items": {"$ref": "#/$defs/statement"}},
     },
 }
 
@@ -149,6 +181,8 @@ SCHEMA: dict[str, Any] = {
             "properties": {"quick": {"type": "boolean"}, "seed": {"type": "integer"}, "executor": {"type": "string"}},
         },
         "claims": {"type": "array", "items": {"$ref": "#/$defs/evidence"}},
+        "papers": {"type": "array", "items": {"$ref": "#/$defs/paper"},
+                   "description": "The papers the claims check, statement by statement (from schema version 4)."},
     },
     "$defs": {
         "number": _NUMBER,
@@ -160,6 +194,8 @@ SCHEMA: dict[str, Any] = {
         "series": _SERIES,
         "figure": _FIGURE,
         "evidence": _EVIDENCE,
+        "statement": _STATEMENT,
+        "paper": _PAPER,
     },
 }
 

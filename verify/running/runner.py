@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from theorycheck.claims import Claim, RunContext
+from theorycheck.claims.papers import papers_json
 from theorycheck.core.evidence import Evidence, Verdict
 from theorycheck.properties.runner import reproducible_hypothesis
 from theorycheck.reporting.environment import describe
@@ -36,7 +37,9 @@ def error_evidence(claim: Claim, message: str, summary: str) -> Evidence:
         source=claim.source,
         statement=claim.statement,
         falsifier=claim.falsifier,
+        statement_kind=getattr(claim, "statement_kind", ""),
         reason=message,
+        expect=getattr(claim, "expect", "pass"),
     )
 
 
@@ -123,7 +126,7 @@ def run_claims(
     settings = {"quick": ctx.quick, "seed": ctx.seed, "executor": ctx.executor}
     env = describe()
     env["precision"] = precision()
-    return RunRecord(environment=env, settings=settings, claims=results)
+    return RunRecord(environment=env, settings=settings, claims=results, papers=papers_json(c.id for c in claims))
 
 
 def _evidence(claim: Claim, o: Outcome) -> Evidence:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from theorycheck.claims import RunContext
@@ -33,6 +34,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary table")
     p.add_argument("--no-cache", action="store_true",
                    help="neither read nor write the on-disk cache of compiled integrators and claim timings")
+
+
+def print_summary(record: Any, page: str, results: str) -> None:
+    """The console summary: one line per claim (a declared finding shows as FINDING, with what it
+    contradicts), the counts as the report's headline gives them, and where the report and its pages are."""
+    from theorycheck.core.evidence import outcome_counts
+    from theorycheck.reporting.paper_pages import finding_text
+
+    width = max((len(e.claim_id) for e in record.claims), default=5)
+    print(f"{'claim':<{width}}  {'verdict':<20}  key number")
+    for e in record.claims:
+        note = f"contradicts: {finding_text(e, record.papers)}. " if e.outcome == "FINDING" else ""
+        print(f"{e.claim_id:<{width}}  {e.outcome:<20}  {note}{e.summary}")
+    print(f"{outcome_counts(record.claims)}; report in {page}")
+    if record.papers:
+        from theorycheck.running.commands.show import DEFAULT_RESULTS
+
+        where = "" if Path(results) == Path(DEFAULT_RESULTS) else f" --results {results}"
+        print(f"paper by paper (which statements hold): `theorycheck show --paper NAME{where}`, NAME one of "
+              f"{', '.join(p['key'] for p in record.papers)}; or the report's contents")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,15 +88,7 @@ def run(args: argparse.Namespace) -> int:
         record = run_claims(selected, ctx, progress=None if not args.quiet else False, on_done=draw)
         out = write_run(record, target, html=args.html, rendered=rendered)
     if not args.quiet:
-        width = max((len(e.claim_id) for e in record.claims), default=5)
-        print(f"{'claim':<{width}}  {'verdict':<12}  key number")
-        for e in record.claims:
-            print(f"{e.claim_id:<{width}}  {str(e.verdict):<12}  {e.summary}")
-        counts: dict[str, int] = {}
-        for e in record.claims:
-            counts[str(e.verdict)] = counts.get(str(e.verdict), 0) + 1
-        page = "index.html" if args.html else "report.md"
-        print(", ".join(f"{n} {v}" for v, n in sorted(counts.items())) + f"; report in {out}/{page}")
+        print_summary(record, f"{out}/{'index.html' if args.html else 'report.md'}", f"{out}/results.json")
     sys.stdout.flush()
     # A finding (a published claim the numbers contradict) FAILs as expected; a claim expected to PASS that FAILs,
     # a finding that PASSes, and a check that raised break the run.
@@ -87,5 +100,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "HELP", "NAME", "add_arguments", "run",
+    "HELP", "NAME", "add_arguments", "print_summary", "run",
 ]
