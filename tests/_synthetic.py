@@ -96,6 +96,49 @@ def record(claims: list[Evidence] | None = None, **settings: object) -> RunRecor
                      claims=claims)
 
 
+def finding_evidence(verdict: Verdict = Verdict.FAIL) -> Evidence:
+    """A declared finding: a published condition the numbers contradict on purpose (FAIL expected)."""
+    cx = {"case": "pinned", "note": "η_c/η* = 0.99 < 1", "features": [[1.0, 0.0], [0.0, 2.0]]}
+    return Evidence(
+        claim_id="synthetic-finding", verdict=verdict, summary="condition NOT necessary (η_c/η* ∈ [0.99, inf])",
+        title="A necessary condition that is not necessary", statement_kind="theorem", expect="finding",
+        source="Wu, Ma & E 2018, Sec. 3 (a long citation that the summary table would cut off, theorem number not "
+               "checked against the paper, with more words after it to pass ninety characters)",
+        statement="s ≤ √B/η at every stable η", falsifier="a stable η with s·η > √B",
+        cases=[Case("pinned", verdict, {"ratio": 0.99}, {"ratio_at_least": 1.0}, margin=-0.01)],
+        counterexample=cx if verdict is Verdict.FAIL else None, key={"min_ratio": 0.99})
+
+
+#: Two papers over the synthetic claims: statements checked, not checked, an open question, in paper order.
+PAPERS = [
+    {"key": "barrett-dherin-2021", "short": "Barrett & Dherin 2021", "citation": "Barrett & Dherin, IGR, ICLR 2021",
+     "url": "https://arxiv.org/abs/2009.11162", "statements": [
+         {"where": "Theorem 3.1", "where_checked": True, "text": "GD follows L + (h/4)‖∇L‖² to O(h³)",
+          "claims": ["synthetic-order"], "status": "checked", "not_checked": "", "note": ""},
+         {"where": "Sec. 4", "where_checked": False, "text": "EGR improves test accuracy", "claims": [],
+          "status": "not checked", "not_checked": "needs ImageNet-scale training", "note": ""}]},
+    {"key": "ma-ying-2021", "short": "Ma & Ying 2021", "citation": "Ma & Ying, NeurIPS 2021",
+     "url": "", "statements": [
+         {"where": "Sec. 2", "where_checked": False, "text": "multiplicative inequality",
+          "claims": ["synthetic-bound"], "status": "checked", "not_checked": "", "note": ""},
+         {"where": "Thm. 1", "where_checked": True, "text": "linear stability", "claims": ["synthetic-stability",
+                                                                                          "synthetic-floor"],
+          "status": "checked", "not_checked": "", "note": ""},
+         {"where": "Sec. 3", "where_checked": True, "text": "a necessary condition",
+          "claims": ["synthetic-finding"], "status": "checked", "not_checked": "", "note": ""},
+         {"where": "talk", "where_checked": True, "text": "deeper networks?", "claims": ["synthetic-missing"],
+          "status": "open question", "not_checked": "", "note": "left open"}]},
+]
+
+
+def record_with_papers(finding: Verdict = Verdict.FAIL) -> RunRecord:
+    """:func:`record` plus a declared finding, with :data:`PAPERS` (synthetic-error is under no paper)."""
+    r = record([order_evidence(), stability_evidence(), bound_evidence(), inconclusive_evidence(), error_evidence(),
+                finding_evidence(finding)])
+    r.papers = [dict(p) for p in PAPERS]
+    return r
+
+
 def outer(X: np.ndarray) -> np.ndarray:
     """Per-sample Hessians xᵢxᵢᵀ of the square loss on features X, shape (n, d, d)."""
     return np.einsum("ni,nj->nij", X, X)

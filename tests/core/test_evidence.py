@@ -74,7 +74,18 @@ def test_version_2_files_load_with_the_kind_of_statement_unknown():
         c.pop("statement_kind", None)
     r = loads(json.dumps(doc))
     assert r.claims[0].statement_kind == ""
-    assert json.loads(dumps(r))["schema_version"] == SCHEMA_VERSION == 3
+    assert json.loads(dumps(r))["schema_version"] == SCHEMA_VERSION == 4
+
+
+def test_version_3_files_load_with_every_claim_expected_to_pass_and_no_papers():
+    doc = record().to_json()
+    doc["schema_version"] = 3
+    doc.pop("papers", None)
+    for c in doc["claims"]:
+        c.pop("expect", None)
+    r = loads(json.dumps(doc))
+    assert {e.expect for e in r.claims} == {"pass"} and r.papers == []
+    assert [e.outcome for e in r.claims] == [str(e.verdict) for e in r.claims]
 
 
 def test_an_unknown_kind_of_statement_is_refused():

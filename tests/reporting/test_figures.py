@@ -116,3 +116,19 @@ def test_interval_draws_each_estimate_with_its_confidence_interval():
         assert "misaligned" in render_interval(ax, misaligned)[0]
     finally:
         plt.close("all")
+
+
+def test_a_long_title_on_the_narrow_margins_axes_is_wrapped_inside_the_figure(monkeypatch):
+    # the margins figure gives 42 % of its width to case names; a 64-character line centred on its axes ran off
+    # the right edge ("margin per case (30 o")
+    from _pixels import title_clipped
+    from theorycheck.core.evidence import Figure, Series
+    from theorycheck.reporting import figures
+
+    names = [f"case {i}" for i in range(30)]
+    fig = Figure("margins", "stability.mulayoff-michaeli-necessary: margin per case (30 of 45)", "margin", "",
+                 series=[Series("margin", names, [(-1) ** i * 0.1 * (i + 1) for i in range(30)], "bar")],
+                 annotations={"verdicts": ["PASS"] * 30})
+    assert not title_clipped(figures.render_png(fig))
+    monkeypatch.setattr(figures, "TITLE_CHARS", 400)  # no wrapping: the check sees the clipped title
+    assert title_clipped(figures.render_png(fig))

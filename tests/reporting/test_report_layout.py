@@ -31,10 +31,10 @@ def test_claims_are_grouped_by_area_with_a_contents_list(tmp_path):
     toc = page[page.index('<nav class="toc">'):page.index("</nav>")]
     for anchor, _ in heads:
         assert f'href="#{anchor}"' in toc
-    # every claim is linked from the contents and its section follows its area's heading
-    for ci, e in enumerate(rec.claims):
-        assert f'href="#c{ci}"' in toc and f'<section id="c{ci}">' in page
-    assert page.index('id="c4"') < page.index('id="area-user"')  # stability.w sits with stability.x
+    # every claim is linked from the contents by its id, and its section follows its area's heading
+    for e in rec.claims:
+        assert f'href="#{e.claim_id}"' in toc and f'<section id="{e.claim_id}">' in page
+    assert page.index('id="stability.w"') < page.index('id="area-user"')  # stability.w sits with stability.x
     md = report.render_markdown(rec)
     assert "## Contents" in md and md.index(f"## {report.AREAS['nets']}") < md.index(f"## {report.AREAS['stability']}")
 

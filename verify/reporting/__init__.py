@@ -6,5 +6,6 @@ The submodules load on first use (``theorycheck.reporting.compare`` …), so tha
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
-    "compare", "environment", "failure", "figures", "findings", "latex", "outdir", "record", "report", "schema",
+    "compare", "environment", "failure", "figures", "findings", "latex", "outdir", "paper_pages", "record", "report",
+    "schema",
 ])

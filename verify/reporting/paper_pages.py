@@ -158,9 +158,9 @@ def contradicted_statements(papers: Iterable[Mapping[str, Any]], claim_id: str) 
 
 
 def finding_text(e: Evidence, papers: Iterable[Mapping[str, Any]]) -> str:
-    """What a FAIL of ``e`` contradicts, in words: "contradicted published statement (Wu, Ma & E 2018, Sec. 3)"."""
+    """What a FAIL of ``e`` is, and of which statements: "contradicted published statement: Wu, Ma & E 2018, Sec. 3"."""
     where = contradicted_statements(papers, e.claim_id)
-    return failure_label(e.statement_kind) + (f" ({'; '.join(where)})" if where else "")
+    return failure_label(e.statement_kind) + (f": {'; '.join(where)}" if where else "")
 
 
 __all__ = ["STANDINGS", "ClaimRow", "PaperView", "StatementView", "contradicted_statements", "finding_text",

@@ -242,7 +242,7 @@ def _kind_label(e: Evidence) -> str:
 def expectation_text(e: Evidence, papers: list[dict[str, Any]]) -> str:
     """For a declared finding, what it reproduces and what its FAIL contradicts; empty for other claims."""
     if e.outcome == "FINDING":
-        return ("declared finding, reproduced: the numbers contradict the statement on purpose — "
+        return ("declared finding, reproduced on purpose (its FAIL is expected; theorycheck run exits 0) — "
                 f"{finding_text(e, papers)}")
     if e.outcome == "NO LONGER REPRODUCES":
         return ("declared finding that no longer reproduces: the claim PASSed although its statement was known to "
@@ -255,7 +255,7 @@ def expectation_text(e: Evidence, papers: list[dict[str, Any]]) -> str:
 def _row_note(e: Evidence, papers: list[dict[str, Any]]) -> str:
     """The key-number cell of the summary table: for a FINDING, what it contradicts before the numbers."""
     if e.outcome == "FINDING":
-        return f"contradicts: {finding_text(e, papers)}. {summary_text(e)}"
+        return f"{finding_text(e, papers)}. {summary_text(e)}"
     if e.outcome == "NO LONGER REPRODUCES":
         return f"finding no longer reproduces. {summary_text(e)}"
     return summary_text(e)

@@ -45,7 +45,7 @@ def print_summary(record: Any, page: str, results: str) -> None:
     width = max((len(e.claim_id) for e in record.claims), default=5)
     print(f"{'claim':<{width}}  {'verdict':<20}  key number")
     for e in record.claims:
-        note = f"contradicts: {finding_text(e, record.papers)}. " if e.outcome == "FINDING" else ""
+        note = f"{finding_text(e, record.papers)}. " if e.outcome == "FINDING" else ""
         print(f"{e.claim_id:<{width}}  {e.outcome:<20}  {note}{e.summary}")
     print(f"{outcome_counts(record.claims)}; report in {page}")
     if record.papers:
