@@ -7,7 +7,7 @@ Layers, each a subpackage, with imports pointing one way (the direction data flo
 ``maths``       losses, fields, optimiser maps, modified equations, stability operators, networks
 ``numerics``    integrators, order studies, eigenvalues and traces, thresholds, training, statistics
 ``properties``  Hypothesis strategies and property runs (``theorycheck.properties.strategies``)
-``claims``      the registry, the claim kinds, one module per body of theory
+``claims``      the registry, the claim kinds, the papers and their statements, one module per body of theory
 ``reporting``   the run record and its schema, baseline comparison, Markdown/HTML reports
 ``running``     the runner, executors, the ``theorycheck`` command line and the pytest plugin
 ==============  ==========================================================================
@@ -32,7 +32,8 @@ __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
     submodules=["claims", "core", "maths", "numerics", "properties", "reporting", "running", "testing"],
     submod_attrs={
-        "claims": ["Claim", "RunContext", "all_claims", "get", "register"],
+        "claims": ["Claim", "Paper", "RunContext", "Statement", "all_claims", "get", "get_paper", "register",
+                   "register_paper"],
         "core.evidence": ["Case", "Evidence", "Figure", "Series", "Verdict"],
         "core.errors": ["TheorycheckError"],
     },

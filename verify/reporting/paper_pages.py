@@ -68,9 +68,11 @@ class StatementView:
         """The standing as a reader sees it: "holds", "open question (extrapolation holds)", "not checked: …"."""
         if self.standing == "not checked":
             return f"not checked: {self.not_checked}" if self.not_checked else "not checked"
+        ran = sum(r.evidence is not None for r in self.claims)
+        part = f" ({ran} of {len(self.claims)} claims in this run)" if 0 < ran < len(self.claims) else ""
         if self.open_question:
-            return f"open question (checked as an extrapolation: {self.standing})"
-        return self.standing
+            return f"open question (checked as an extrapolation: {self.standing}{part})"
+        return self.standing + part
 
 
 @dataclass
