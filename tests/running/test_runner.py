@@ -34,7 +34,7 @@ def test_run_continues_after_an_error_and_writes_the_report(toys, tmp_path, caps
     out = tmp_path / "rep"
     assert main(["run", "--quick", "--out", str(out)]) == 1  # ERROR: a check broke
     text = capsys.readouterr().out
-    assert "toy-raises" in text and "1 ERROR, 1 FAIL, 2 PASS" in text and "index.html" in text
+    assert "toy-raises" in text and "2 PASS, 1 FINDING, 1 ERROR" in text and "index.html" in text
     rec = load_run(out / "results.json")
     assert [str(e.verdict) for e in rec.claims] == ["PASS", "ERROR", "FAIL", "PASS"]
     assert (out / "index.html").is_file() and (out / "report.md").is_file()

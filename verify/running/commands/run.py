@@ -43,10 +43,11 @@ def print_summary(record: Any, page: str, results: str) -> None:
     from theorycheck.reporting.paper_pages import finding_text
 
     width = max((len(e.claim_id) for e in record.claims), default=5)
-    print(f"{'claim':<{width}}  {'verdict':<20}  key number")
+    vw = max([12] + [len(e.outcome) for e in record.claims])
+    print(f"{'claim':<{width}}  {'verdict':<{vw}}  key number")
     for e in record.claims:
         note = f"{finding_text(e, record.papers)}. " if e.outcome == "FINDING" else ""
-        print(f"{e.claim_id:<{width}}  {e.outcome:<20}  {note}{e.summary}")
+        print(f"{e.claim_id:<{width}}  {e.outcome:<{vw}}  {note}{e.summary}")
     print(f"{outcome_counts(record.claims)}; report in {page}")
     if record.papers:
         from theorycheck.running.commands.show import DEFAULT_RESULTS
