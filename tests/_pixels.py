@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import matplotlib.image as mpimg
-import numpy as np
 
 #: The figure renderer leaves the top 16 % of a figure to its title (``subplots_adjust(top=0.84)``).
 TITLE_BAND = 0.16

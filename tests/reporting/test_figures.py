@@ -122,6 +122,7 @@ def test_a_long_title_on_the_narrow_margins_axes_is_wrapped_inside_the_figure(mo
     # the margins figure gives 42 % of its width to case names; a 64-character line centred on its axes ran off
     # the right edge ("margin per case (30 o")
     from _pixels import title_clipped
+
     from theorycheck.core.evidence import Figure, Series
     from theorycheck.reporting import figures
 

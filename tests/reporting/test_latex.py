@@ -8,7 +8,7 @@ import pytest
 from theorycheck.core.evidence import Evidence, Verdict
 from theorycheck.reporting.latex import escape, render_latex_table
 
-from _synthetic import record
+from _synthetic import finding_evidence, record
 
 
 def test_escape_specials_and_symbols():
@@ -62,3 +62,8 @@ def test_table_command_writes_the_file_and_refuses_a_directory(tmp_path, capsys)
     assert main(["table", str(tmp_path / "results.json"), "--out", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
     assert main(["table", str(tmp_path / "missing.json")]) == 2
+
+
+def test_a_declared_finding_is_a_finding_in_the_table_too():
+    tex = render_latex_table(record([finding_evidence()]))
+    assert r"\texttt{synthetic-finding} & theorem & FINDING &" in tex

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("verdict,expect,shown", [
     (Verdict.FAIL, "finding", "FINDING"), (Verdict.PASS, "finding", "NO LONGER REPRODUCES"),
-    (Verdict.INCONCLUSIVE, "finding", "INCONCLUSIVE"), (Verdict.FAIL, "pass", "FAIL"), (Verdict.ERROR, "finding", "ERROR"),
+    (Verdict.INCONCLUSIVE, "finding", "INCONCLUSIVE"), (Verdict.FAIL, "pass", "FAIL"),
+    (Verdict.ERROR, "finding", "ERROR"),
 ])
 def test_a_declared_finding_is_shown_apart_from_a_fail(verdict, expect, shown):
     assert outcome(verdict, expect) == shown

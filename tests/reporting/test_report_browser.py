@@ -17,10 +17,10 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
+from _pixels import title_clipped
 
 from theorycheck.reporting.report import write_run
 
-from _pixels import title_clipped
 from _synthetic import PAPERS, record_with_papers
 
 BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome", "chrome") if shutil.which(b)), None)

@@ -160,7 +160,8 @@ class Claim(ABC):
     expect: ClassVar[str] = "pass"
 
     def broken_expectation(self, verdict: Verdict) -> str:
-        """Why ``verdict`` breaks :attr:`expect` (empty when it does not; :func:`theorycheck.core.evidence.broken_expectation`)."""
+        """Why ``verdict`` breaks :attr:`expect`, empty when it does not
+        (:func:`theorycheck.core.evidence.broken_expectation`)."""
         return broken_expectation(verdict, self.expect)
 
     def run(self, ctx: RunContext | None = None) -> Evidence:

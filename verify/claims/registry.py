@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from theorycheck.core.errors import ClaimCollisionError, UnknownClaimError
-# what a claim can declare is expected of it (Claim.expect): defined once, in the vocabulary
-from theorycheck.core.evidence import EXPECTATIONS
+from theorycheck.core.evidence import EXPECTATIONS  # what Claim.expect may be: defined once, in the vocabulary
 
 if TYPE_CHECKING:
     from theorycheck.claims.base import Claim

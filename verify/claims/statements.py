@@ -15,9 +15,17 @@ statement, and for a statement naming a claim that does not exist).
 from __future__ import annotations
 
 from theorycheck.claims.papers import Paper, Statement, register_paper
-from theorycheck.claims.sources import (BARRETT_DHERIN, CATTANEO_KLUSOWSKI_SHIGIDA, COHEN_ET_AL, GHOSH_LYU_ZHANG_WANG,
-                                        KOVACHKI_STUART_2021, MA_TALK, MA_YING, SMITH_DHERIN_BARRETT_DE,
-                                        WU_MA_E_2018)
+from theorycheck.claims.sources import (
+    BARRETT_DHERIN,
+    CATTANEO_KLUSOWSKI_SHIGIDA,
+    COHEN_ET_AL,
+    GHOSH_LYU_ZHANG_WANG,
+    KOVACHKI_STUART_2021,
+    MA_TALK,
+    MA_YING,
+    SMITH_DHERIN_BARRETT_DE,
+    WU_MA_E_2018,
+)
 
 _IMAGE_SCALE = "needs training deep networks on image data sets at the paper's scale"
 
@@ -193,16 +201,16 @@ MA_YING_2021 = Paper(
                   "mean‖gᵢ‖⁴; higher moments for k-th order stability",
                   claims=("stability.ma-ying-flatness", "stability.kth-order"),
                   note="k = 4 is an extrapolation of this package's (stability.kth-order)"),
-        Statement("abstract", "\"SGD tends to impose constraints on these moments\": SGD tends to select minima that "
-                  "are linearly stable for its (η, B), so flatness falls as η grows or B shrinks",
+        Statement("abstract", "\"SGD tends to impose constraints on these moments\": SGD tends to select minima "
+                  "that are linearly stable for its (η, B), so flatness falls as η grows or B shrinks",
                   claims=("nets.sgd-linear-stability", "nets.flatness-vs-lr-batch"), where_checked=True,
                   note="an informal reading of the theorem; a converged run above η* dents only this reading"),
         Statement("abstract", "\"SGD regularizes the Sobolev seminorms of the model function with respect to the input "
                   "data\": the two links above combined",
                   claims=("nets.sobolev-flatness", "stability.ma-ying-flatness"), where_checked=True,
                   note="each link is checked; their composition is not a separate claim"),
-        Statement("Sec. 4, generalisation bound", "Test error near the training set is bounded by the Sobolev term of f, "
-                  "the target's gradient, and the probability of leaving the training neighbourhoods (under a "
+        Statement("Sec. 4, generalisation bound", "Test error near the training set is bounded by the Sobolev term "
+                  "of f, the target's gradient, and the probability of leaving the training neighbourhoods (under a "
                   "local-smoothness assumption)",
                   claims=("nets.generalisation-near-training-set",),
                   note="the deterministic core inside radius-r neighbourhoods; the probabilistic term is not checked"),

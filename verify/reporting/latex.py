@@ -98,7 +98,8 @@ def _key_numbers(e: Evidence, limit: int = 3) -> str:
 
 def render_latex_table(record: RunRecord, *, kinds: Mapping[str, str] | None = None, standalone: bool = False,
                        caption: str = "Claims checked numerically with theorycheck.") -> str:
-    """The run's claims as a LaTeX ``longtable``: claim, kind, verdict, key numbers (at most three), source.
+    """The run's claims as a LaTeX ``longtable``: claim, kind, verdict (FINDING for a declared finding that FAILs),
+    key numbers (at most three), source.
 
     Parameters
     ----------
@@ -112,7 +113,7 @@ def render_latex_table(record: RunRecord, *, kinds: Mapping[str, str] | None = N
     rows = []
     for e in record.claims:
         kind = getattr(e, "statement_kind", "") or (kinds or {}).get(e.claim_id, "")
-        rows.append(" & ".join([rf"\texttt{{{escape(e.claim_id)}}}", escape(kind) or "--", escape(str(e.verdict)),
+        rows.append(" & ".join([rf"\texttt{{{escape(e.claim_id)}}}", escape(kind) or "--", escape(e.outcome),
                                 _key_numbers(e), escape(e.source)]) + r" \\")
     table = "\n".join([
         r"\begin{longtable}{@{}p{0.2\linewidth}p{0.09\linewidth}p{0.1\linewidth}p{0.22\linewidth}p{0.3\linewidth}@{}}",

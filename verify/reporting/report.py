@@ -40,9 +40,10 @@ from theorycheck.reporting.record import RunRecord, dumps
 if TYPE_CHECKING:
     from theorycheck.reporting.outdir import OutputDir
 
-__all__ = ["UNPLACED_ANCHOR", "claim_anchor", "expectation_text", "paper_anchor", "AREAS", "FIGURE_CACHE_KIND", "FOLD_CASES", "MAX_CASES", "ROUNDOFF_MARGIN", "RenderedFigure", "area_of", "area_title",
-           "counterexample_rows", "dumps", "groups", "latex_of", "margin_text", "render_figures", "render_html",
-           "render_claim_figures", "render_markdown", "split_formula", "summary_text", "unique_cases", "violation_figure", "write_run"]
+__all__ = ["AREAS", "FIGURE_CACHE_KIND", "FOLD_CASES", "MAX_CASES", "ROUNDOFF_MARGIN", "UNPLACED_ANCHOR", "area_of",
+           "area_title", "claim_anchor", "counterexample_rows", "dumps", "expectation_text", "groups", "latex_of",
+           "margin_text", "paper_anchor", "render_claim_figures", "render_figures", "render_html", "render_markdown",
+           "RenderedFigure", "split_formula", "summary_text", "unique_cases", "violation_figure", "write_run"]
 
 #: Cases shown per claim; the rest stay in results.json (non-PASS cases are shown first).
 MAX_CASES = 40
@@ -523,7 +524,8 @@ def _md_claim(ci: int, e: Evidence, rfs: list[RenderedFigure], figure_dir: str,
     cases = unique_cases(e.cases)
     if cases:
         shown, left = _shown_cases(cases)
-        lines += ["", f"<a id=\"{anchor}-cases\"></a>", "", "| case | verdict | measured | expected | margin (≥ 0 holds) | note |", "|---|---|---|---|---|---|"]
+        lines += ["", f"<a id=\"{anchor}-cases\"></a>", "",
+                  "| case | verdict | measured | expected | margin (≥ 0 holds) | note |", "|---|---|---|---|---|---|"]
         for c in shown:
             lines.append(f"| {_md(c.name)} | {c.verdict} | {_md(_kv(c.measured))} | {_md(_kv(c.expected))} | "
                          f"{_md(margin_text(c))} | {_md(_md_note(c.note))} |")
