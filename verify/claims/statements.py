@@ -213,10 +213,20 @@ MA_YING_2021 = Paper(
                   "of f, the target's gradient, and the probability of leaving the training neighbourhoods (under a "
                   "local-smoothness assumption)",
                   claims=("nets.generalisation-near-training-set",),
-                  note="the deterministic core inside radius-r neighbourhoods; the probabilistic term is not checked"),
+                  note="the deterministic core inside radius-r neighbourhoods; the probability term is the next "
+                       "statement"),
+        Statement("Sec. 4, generalisation bound", "The bound's last term: the probability that a test point falls "
+                  "outside the union of the training neighbourhoods, small when their radius is of order n^(−1/k) "
+                  "(data drawn i.i.d.)",
+                  not_checked="a statement about the data distribution; the generalisation check stays inside the "
+                              "neighbourhoods"),
         Statement("Sec. 4, adversarial robustness", "Flat interpolating solutions change little under small input "
                   "perturbations",
                   claims=("nets.adversarial-robustness",)),
+        Statement("experiments", "Numerical experiments on trained neural networks accompany the theory (code: "
+                  "github.com/ChaoMa93/Sobolev-Reg-of-SGD)",
+                  not_checked="the experiments were not read; their networks and data sets are not checked against "
+                              "the paper"),
         Statement("open question (talk, closing remarks)", "Networks deeper than two layers: does the first-layer argument, "
                   "and with it flatness bounding the Sobolev seminorm, carry over to depth 3 and 4?",
                   claims=("nets.deep-multiplicative",), open_question=True, where_checked=True,

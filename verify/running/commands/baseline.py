@@ -19,7 +19,7 @@ from pathlib import Path
 
 from theorycheck.claims import RunContext
 from theorycheck.core.errors import InputError, MalformedFileError
-from theorycheck.core.evidence import Verdict
+from theorycheck.core.evidence import Verdict, outcome_counts
 from theorycheck.reporting.compare import COMPARED_SETTINGS, compare
 from theorycheck.reporting.record import RunRecord, load_run, save_run
 from theorycheck.running.executors import EXECUTORS
@@ -130,9 +130,8 @@ def run(args: argparse.Namespace) -> int:
         save_run(record.without_timings(), out)
     except OSError as exc:
         raise InputError(f"cannot write the baseline {str(out)!r}: {exc.strerror or exc}.") from None
-    counts = {str(v): sum(e.verdict is v for e in record.claims) for v in Verdict}
-    print(f"wrote {out}: {len(record.claims)} claims (" + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-          + "); review `git diff` and commit it with the change that explains it.")
+    print(f"wrote {out}: {len(record.claims)} claims ({outcome_counts(record.claims)}); review `git diff` and "
+          "commit it with the change that explains it.")
     return 0
 
 
