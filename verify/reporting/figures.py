@@ -338,18 +338,36 @@ def formula_png(latex: str, fontsize: int = 11) -> bytes:
         plt.close(mfig)
 
 
-#: Characters of a 10-point title that fit across the whole figure width (:data:`FIGSIZE`).
+#: Characters of a 10-point title that fit across the whole figure width (:data:`FIGSIZE`), for average text.
 TITLE_CHARS = 78
 
 
-def wrap_title(title: str, axes_fraction: float) -> str:
-    """``title`` wrapped to the width of axes spanning ``axes_fraction`` of the figure.
+def wrap_title(title: str, axes_fraction: float, chars: int | None = None) -> str:
+    """``title`` wrapped to the width of axes spanning ``axes_fraction`` of the figure (``chars`` per line if given).
 
     The title is centred on the axes, so a line wider than the axes runs off the figure's edge when the
     axes are narrow (the margins figure gives its left 42 % to case names): lines are cut to fit the axes.
     """
-    width = max(20, int(TITLE_CHARS * axes_fraction))
+    width = chars if chars is not None else max(20, int(TITLE_CHARS * axes_fraction))
     return "\n".join(textwrap.wrap(title, width)) or title
+
+
+def fit_title(ax: Axes, mfig: Any, title: str, axes_fraction: float) -> None:
+    """Set the axes' title wrapped so that every line lies inside the figure, measured on the text as drawn.
+
+    :func:`wrap_title` counts characters; wide glyphs (Greek, sub- and superscripts, capitals) can still make a
+    line run off the edge, so the drawn extent is checked and the lines are shortened until it fits.
+    """
+    chars = max(20, int(TITLE_CHARS * axes_fraction))
+    text = ax.set_title(wrap_title(title, axes_fraction, chars), fontsize=10)
+    renderer = mfig.canvas.get_renderer()
+    width = mfig.bbox.width
+    while chars > 20:
+        box = text.get_window_extent(renderer)
+        if box.x0 >= 2 and box.x1 <= width - 2:
+            break
+        chars = max(20, int(chars * 0.88))
+        text.set_text(wrap_title(title, axes_fraction, chars))
 
 
 def render_png(fig: Figure) -> bytes:
@@ -374,7 +392,9 @@ def render_png(fig: Figure) -> bytes:
         notes = pre + renderer(ax, fig)
         _log_ticks(ax)
         left = 0.42 if fig.kind == "margins" else 0.15
-        ax.set_title(wrap_title(fig.title, right - left), fontsize=10)
+        # fixed margins: tight_layout measured every tick label and took half of all report time
+        mfig.subplots_adjust(left=left, right=right, top=0.84, bottom=0.2 if notes else 0.15)
+        fit_title(ax, mfig, fig.title, right - left)
         ax.set_xlabel(fig.xlabel, fontsize=9)
         ax.set_ylabel(fig.ylabel, fontsize=9)
         ax.tick_params(labelsize=8)
@@ -383,8 +403,6 @@ def render_png(fig: Figure) -> bytes:
             ax.legend(fontsize=7, loc="best", framealpha=0.85)
         if notes:
             mfig.text(0.01, 0.01, "; ".join(notes), fontsize=7, color="dimgray", va="bottom")
-        # fixed margins: tight_layout measured every tick label and took half of all report time
-        mfig.subplots_adjust(left=left, right=right, top=0.84, bottom=0.2 if notes else 0.15)
         buf = io.BytesIO()
         # no Software/date metadata: identical evidence gives identical bytes
         mfig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
@@ -394,6 +412,6 @@ def render_png(fig: Figure) -> bytes:
 
 
 __all__ = [
-    "DPI", "FIGSIZE", "GUIDE_OFFSET", "RENDERERS", "Renderer", "TITLE_CHARS", "wrap_title", "formula_png", "is_plot", "render_bar", "render_curve",
+    "DPI", "FIGSIZE", "GUIDE_OFFSET", "RENDERERS", "Renderer", "TITLE_CHARS", "fit_title", "wrap_title", "formula_png", "is_plot", "render_bar", "render_curve",
     "render_interval", "render_loglog", "render_margins", "render_png", "render_scatter",
 ]
