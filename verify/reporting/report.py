@@ -263,8 +263,10 @@ def _row_note(e: Evidence, papers: list[dict[str, Any]]) -> str:
 
 
 def _jump(e: Evidence) -> str:
-    """Where a FINDING's counterexample is: the counterexample table, or the cases when there is none."""
-    return f"{claim_anchor(e.claim_id)}-counterexample" if e.counterexample else f"{claim_anchor(e.claim_id)}-cases"
+    """Where a FINDING's counterexample is: the counterexample table, else the cases, else the claim's section."""
+    if e.counterexample:
+        return f"{claim_anchor(e.claim_id)}-counterexample"
+    return f"{claim_anchor(e.claim_id)}-cases" if e.cases else claim_anchor(e.claim_id)
 
 
 #: A negative margin this small on a PASS case is round-off in the check's arithmetic, shown as ≈0.
