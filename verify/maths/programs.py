@@ -51,6 +51,7 @@ _BINARY: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: 
 _BINARY_OPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow,
     "//": operator.floordiv, "%": operator.mod}
+_UNARY_OPS: dict[str, Callable[[Any], Any]] = {"neg": operator.neg, "pos": operator.pos, "not": operator.not_}
 _COMPARE: dict[type, str] = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _COMPARE_OPS: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
@@ -256,7 +257,7 @@ def _compile(node: Any) -> Callable[[dict[str, Any]], Any]:
         return lambda env: op(left(env), right(env))
     if tag in ("neg", "pos", "not"):
         arity(1)
-        unary = {"neg": operator.neg, "pos": operator.pos, "not": operator.not_}[tag]
+        unary = _UNARY_OPS[tag]
         operand = _compile(args[0])
         return lambda env: unary(operand(env))
     if tag == "call":

@@ -1,4 +1,4 @@
-"""The compiled set-up of a ``theorycheck order`` study, kept on disk so that a warm run needs no sympy.
+"""The set-up of a ``theorycheck order`` study, kept on disk as data so that a warm run needs no sympy.
 
 Setting a study up from the command line parses the loss, differentiates it, builds the field GD
 is measured against and prints the loss, its gradient and the field as mpmath code
@@ -36,7 +36,7 @@ from theorycheck.numerics.integrate import DescribedField, package_version
 CACHE_KIND = "order-setup"
 #: Version of the set-up's content; a change makes every older entry a miss (format 1 held source code).
 FORMAT = 2
-#: Modules whose source decides the generated code and the description (their bytes are in the key): every
+#: Modules whose source decides the programs and the description (their bytes are in the key): every
 #: module of the maths layer (losses, fields, the modified equations they are built from) and the two that
 #: write and read set-ups.
 SOURCES = ("maths/*.py", "running/order_setup.py", "running/commands/order.py")

@@ -12,9 +12,10 @@ measured on their slow manifold (late training, moments settled; placed by shoot
 rescaled flow, local order 2) or ``modified:K`` (``igr`` = ``modified:1``): heavy ball's two-step series
 (K ≤ 4), Adam's and RMSProp's derived field (K = 1).
 
-A GD study on heyoka at explicit ``--digits`` keeps its compiled set-up in the on-disk cache
+A GD study on heyoka at explicit ``--digits`` keeps its set-up in the on-disk cache
 (:mod:`theorycheck.running.order_setup`): a later run with the same loss and ``--against`` measures from
-it and the cached integrator without importing sympy, with the same numbers (it stores code, never a result).
+it and the cached integrator without importing sympy, with the same numbers (it stores data, neither code
+nor a result).
 
 Exit status: 0 PASS, 1 FAIL, 3 INCONCLUSIVE, 2 bad input.
 """
@@ -463,7 +464,7 @@ HYPERPARAMETERS = {"gd": (), "heavy-ball": ("beta",), "rmsprop": ("beta2", "eps"
 def check_applicable(args: argparse.Namespace) -> None:
     """Refuse an option given on the command line that this study would not read (``--beta`` with GD, ``--horizon``
     with a local study), rather than ignore it."""
-    given = getattr(args, "_given", frozenset())
+    given: frozenset[str] = getattr(args, "_given", frozenset())
     opt = getattr(args, "optimizer", "gd")
     for dest in ("beta", "beta1", "beta2", "eps"):
         if dest in given and dest not in HYPERPARAMETERS.get(opt, (dest,)):
