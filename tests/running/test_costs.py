@@ -64,3 +64,17 @@ def test_run_no_cache_writes_nothing_to_the_cache(cdir, tmp_path, monkeypatch):
     assert main(["run", "--quick", "--quiet", "--no-html", "--claim", "stability.closed-form",
                  "--out", str(tmp_path / "r")]) == 0
     assert "stability.closed-form" in _table()["quick"]
+
+
+def test_a_run_in_a_cache_directory_others_can_write_warns_once_for_all_its_workers(cdir, tmp_path, capsys):
+    import os
+
+    os.chmod(cdir, 0o777)
+    try:
+        assert main(["run", "--quick", "--quiet", "--no-html", "--executor", "process", "--claim",
+                     "stability.closed-form", "--claim", "stability.gd-threshold", "--out", str(tmp_path / "r")]) == 0
+    finally:
+        os.chmod(cdir, 0o700)
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "not using the cache" in err[0] and str(cdir) in err[0]
+    assert os.listdir(cdir) == ["r"]  # nothing was cached (the report's own folder lives here too)

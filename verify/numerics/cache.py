@@ -131,10 +131,11 @@ def _open(kind: str, create: bool) -> tuple[Path, bytes] | None:
         return None
     root = cache_dir()
     folder = root / kind
-    if not (create or folder.is_dir()):
-        return None
-    if not (_private(root, create) and _private(folder, create)):
-        return None
+    # the directory is judged at the first look, even by a reader of an entry that is not there yet: a run
+    # (the parent of its workers) warns once and its workers inherit the switched-off cache
+    for path in (root, folder):
+        if not (create or path.is_dir()) or not _private(path, create):
+            return None
     key = _key()
     return None if key is None else (folder, key)
 
