@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("base", "current"):
         print(f"  {name:<8} median {med[name][0]:.3f} s wall, {med[name][1]:.3f} s CPU")
     print(f"  ratio current/base (median of pairs): {wall_ratio:.3f} wall, {cpu_ratio:.3f} CPU (goal <= 1.10)")
-    print(f"  one MAC check of the largest entry ({size:,} bytes): {mac_us:.0f} µs; one SHA-256 of it: {sha_us:.0f} µs")
+    print(f"  one MAC check of the largest entry ({size:,} bytes): {mac_us:.0f} µs; "
+          f"one SHA-256 of it: {sha_us:.0f} µs")
     return 0
 
 

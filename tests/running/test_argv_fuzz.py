@@ -93,7 +93,8 @@ def _write_files(d) -> dict[str, list[str]]:
     wrong = {
         "empty": b"", "empty.npy": b"", "empty.json": b"", "empty.csv": b"", "blank.txt": b"\n\n",
         "latin1.txt": b"caf\xe9 \xff\xfe\x00", "latin1.json": b'{"a": "\xff"}', "latin1.py": b"x = '\xff'\n",
-        "latin1.csv": b"1,2\n\xff,3\n", "syntax.py": b"def (:\n", "letters.csv": b"a,b\nc,d\n", "ragged.csv": b"1,2\n3\n",
+        "latin1.csv": b"1,2\n\xff,3\n", "syntax.py": b"def (:\n", "letters.csv": b"a,b\nc,d\n",
+        "ragged.csv": b"1,2\n3\n",
         "object.json": b"{}", "list.json": b"[1, 2]", "deep.json": b"[" * 100_000, "notnpy.npy": b"\x93NUMPY garbage",
     }
     for name, content in wrong.items():
@@ -220,7 +221,8 @@ def _invoke(argv: list[str]) -> tuple[int, str]:
             except SystemExit as exc:  # argparse's usage errors
                 code = exc.code if isinstance(exc.code, int) else 2
     except _Overran:
-        pytest.fail(f"theorycheck {json.dumps(argv)} ran past {SECONDS} s: a wrong value was not refused before the work")
+        pytest.fail(f"theorycheck {json.dumps(argv)} ran past {SECONDS} s: a wrong value was not refused before "
+                    "the work")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

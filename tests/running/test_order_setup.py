@@ -158,7 +158,8 @@ def _forge(cache_dir, marker):
     forged = 0
     for entry in (cache_dir / order_setup.CACHE_KIND).iterdir():
         header = json.loads(entry.read_bytes().split(b"\n", 1)[0])
-        code = {w: {"source": evil, "function": "_lambdifygenerated", "names": {}} for w in ("loss", "gradient", "field")}
+        code = {w: {"source": evil, "function": "_lambdifygenerated", "names": {}}
+                for w in ("loss", "gradient", "field")}
         payload = json.dumps({"variables": ["a", "b"], "loss_text": "a", "point": ["0", "0"], "local_order": 3,
                               "ops": 1, "field": ["igr", 2, "0" * 64, True], "code": code}).encode()
         old = {"format": 1, "key": header["key"], "length": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}

@@ -108,7 +108,7 @@ class Setup:
 
 
 class CompiledGD(GradientDescent):
-    """θ⁺ = θ − h ∇L(θ) with the set-up's compiled gradient: :class:`~theorycheck.maths.optimisers.GradientDescent`
+    """θ⁺ = θ − h ∇L(θ) with the set-up's gradient program: :class:`~theorycheck.maths.optimisers.GradientDescent`
     without sympy (the same step on the same arithmetic, so the same numbers)."""
 
     def __init__(self, gradient: Callable[..., Any], dim: int, name: str) -> None:

@@ -491,8 +491,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "EXIT", "GD_STEPS", "HELP", "HYPERPARAMETERS", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE", "MAX_MOMENT_FACTOR", "MIN_STEPS",
-    "MOMENTUM_STEPS", "NAME", "OPTIMIZERS", "SLOW_MANIFOLD_DIGITS", "SYMBOLIC_SECONDS", "add_arguments", "check_applicable",
-    "check_defined",
-    "measure", "measure_from_setup", "optimiser", "parse_digits", "parse_point", "parse_steps", "run", "table", "to_json",
+    "EXIT", "GD_STEPS", "HELP", "HYPERPARAMETERS", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE",
+    "MAX_MOMENT_FACTOR", "MIN_STEPS", "MOMENTUM_STEPS", "NAME", "OPTIMIZERS", "SLOW_MANIFOLD_DIGITS", "SYMBOLIC_SECONDS",
+    "add_arguments", "check_applicable", "check_defined", "measure", "measure_from_setup", "optimiser", "parse_digits", "parse_point", "parse_steps", "run", "table", "to_json",
 ]
