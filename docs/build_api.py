@@ -18,6 +18,7 @@ MODULES = [
     "theorycheck.claims.registry",
     "theorycheck.core.evidence",
     "theorycheck.running.loading",
+    "theorycheck.running.output",
     "theorycheck.running.pytest_plugin",
     "theorycheck.testing",
     "theorycheck.maths.callable_loss",

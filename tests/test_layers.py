@@ -194,3 +194,6 @@ def test_the_wheel_installs_one_import_package(wheel):
     names = set(wheel.namelist())
     assert {"theorycheck/py.typed", "theorycheck/reporting/schema.json", "theorycheck/properties/strategies.py",
             "theorycheck/claims/kinds.py"} <= names
+    from theorycheck.running import output
+
+    assert {f"theorycheck/running/schemas/{c}.json" for c in output.commands()} <= names  # every output schema ships

@@ -153,3 +153,64 @@ def test_the_least_recently_used_entries_go_beyond_the_size_limit(cdir, monkeypa
     cache.store("k", {"i": 3}, bytes(1000))
     kept = {i for i in range(4) if cache.entry_path("k", {"i": i}).exists()}
     assert kept == {0, 2, 3}
+
+
+def test_an_entry_without_the_users_mac_is_rejected(cdir):
+    import hashlib
+    import json
+
+    from theorycheck.core import trust
+
+    key = {"a": 1}
+    cache.store("k", key, b"good")
+    path = cache.entry_path("k", key)
+    meta = json.loads(path.read_bytes().split(b"\n", 1)[0])
+    forged = b"forged payload"
+    # a format-1 entry with a right SHA-256, and a current one whose MAC was made with another key
+    old = {"format": 1, "key": meta["key"], "length": len(forged), "sha256": hashlib.sha256(forged).hexdigest()}
+    other = trust.mac(b"x" * 32, str(cache.FORMAT).encode(), meta["key"].encode(), forged)
+    for header in (old, {**meta, "length": len(forged), "mac": other}, {**meta, "length": len(forged)}):
+        path.write_bytes(json.dumps(header).encode() + b"\n" + forged)
+        assert cache.load("k", key) is None
+    assert cache.STATS["rejected"] == 3
+    cache.store("k", key, b"good")
+    assert cache.load("k", key) == b"good"
+
+
+def test_a_cache_directory_others_can_write_is_not_used(cdir, capsys):
+    import os
+
+    os.chmod(cdir, 0o777)
+    try:
+        assert not cache.store("k", {"a": 1}, b"x") and cache.load("k", {"a": 1}) is None
+    finally:
+        os.chmod(cdir, 0o700)
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and f"the directory {cdir} is not private: it is writable by every user (mode 0777)" in err[0]
+    assert f"chmod 700 {cdir}" in err[0] and cache.ENV_DIR in err[0]
+    assert not cache.enabled() and cache.STATS["unsafe"] == 1 and not (cdir / "k").exists()
+
+
+def test_a_kind_folder_another_user_made_is_not_used(cdir, capsys):
+    import os
+
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("giving a folder to another account needs root")
+    cache.store("k", {"a": 1}, b"x")
+    os.chown(cdir / "k", 65534, 65534)  # e.g. left by another user while the directory was open to all
+    assert cache.load("k", {"a": 1}) is None
+    assert "owned by" in capsys.readouterr().err and not cache.enabled()
+
+
+def test_without_a_usable_key_the_cache_is_off_and_nothing_breaks(cdir, tmp_path, monkeypatch):
+    from theorycheck.core import trust
+
+    monkeypatch.setattr(trust, "_KEYS", {})
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv(trust.ENV_KEY_FILE, str(blocker / "cache.key"))  # its folder cannot be made
+    assert not cache.store("k", {"a": 1}, b"x") and cache.load("k", {"a": 1}) is None
+    ref = _flow(integrate.make_integrator(_field(), "heyoka", 30))  # compiled, not cached: the same result
+    integrate._CACHE.clear()
+    monkeypatch.setenv(trust.ENV_KEY_FILE, str(tmp_path / "key" / "cache.key"))
+    assert _flow(integrate.make_integrator(_field(), "heyoka", 30)) == ref

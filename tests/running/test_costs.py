@@ -18,6 +18,12 @@ def cdir(tmp_path, monkeypatch):
     return tmp_path
 
 
+def _table():
+    """The stored cost table, read through the cache (None when there is none)."""
+    payload = cache.load(costs.CACHE_KIND, costs.CACHE_KEY)
+    return None if payload is None else json.loads(payload)
+
+
 def _ev(cid, s):
     return Evidence(claim_id=cid, verdict=Verdict.PASS, summary="", elapsed_s=s)
 
@@ -32,10 +38,10 @@ def test_costs_are_recorded_per_mode_and_read_back(cdir):
     costs.record_costs([_ev("a", 2.5), _ev("b", 0.0)], quick=True)
     assert costs.expected_costs(["a", "b"], quick=True) == [2.5, None]
     assert costs.expected_costs(["a"], quick=False) == [None]
-    (cdir / costs.FILENAME).write_text("{not json")
+    cache.store(costs.CACHE_KIND, costs.CACHE_KEY, b"{not json")
     assert costs.expected_costs(["a"], quick=True) == [None]  # an unreadable table only loses the order
     costs.record_costs([_ev("a", 1.0)], quick=False)
-    assert json.loads((cdir / costs.FILENAME).read_text()) == {"full": {"a": 1.0}}
+    assert _table() == {"full": {"a": 1.0}}
 
 
 def test_process_pool_keeps_input_order_whatever_the_start_order():
@@ -53,8 +59,22 @@ def test_default_executor_is_a_pool_only_where_it_pays():
 def test_run_no_cache_writes_nothing_to_the_cache(cdir, tmp_path, monkeypatch):
     assert main(["run", "--quick", "--quiet", "--no-html", "--no-cache", "--claim", "stability.closed-form",
                  "--out", str(tmp_path / "r")]) == 0
-    assert not (cdir / costs.FILENAME).exists()
+    assert not (cdir / costs.CACHE_KIND).exists()
     monkeypatch.setenv(cache.ENV_OFF, "0")
     assert main(["run", "--quick", "--quiet", "--no-html", "--claim", "stability.closed-form",
                  "--out", str(tmp_path / "r")]) == 0
-    assert "stability.closed-form" in json.loads((cdir / costs.FILENAME).read_text())["quick"]
+    assert "stability.closed-form" in _table()["quick"]
+
+
+def test_a_run_in_a_cache_directory_others_can_write_warns_once_for_all_its_workers(cdir, tmp_path, capsys):
+    import os
+
+    os.chmod(cdir, 0o777)
+    try:
+        assert main(["run", "--quick", "--quiet", "--no-html", "--executor", "process", "--claim",
+                     "stability.closed-form", "--claim", "stability.gd-threshold", "--out", str(tmp_path / "r")]) == 0
+    finally:
+        os.chmod(cdir, 0o700)
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "not using the cache" in err[0] and str(cdir) in err[0]
+    assert os.listdir(cdir) == ["r"]  # nothing was cached (the report's own folder lives here too)

@@ -28,7 +28,7 @@ CASES = [
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.ENV_DIR, str(tmp_path))
-    monkeypatch.delenv(cache.ENV_OFF, raising=False)
+    monkeypatch.setenv(cache.ENV_OFF, "0")  # on; teardown restores the caller's setting, whatever a run switches
     # integrators built by earlier tests live on in memory and would not be stored in this directory
     monkeypatch.setattr(integrate, "_CACHE", {})
     return tmp_path
@@ -51,13 +51,14 @@ def test_a_run_from_the_setup_prints_what_the_full_run_prints(args, fresh_cache,
     assert json.loads(warm)["verdict"] == "PASS"
 
 
-def test_the_setup_holds_code_and_a_description_not_results(fresh_cache, capsys):
+def test_the_setup_holds_programs_and_a_description_not_results_nor_code(fresh_cache, capsys):
     _order(CASES[0], capsys)
     (entry,) = (fresh_cache / order_setup.CACHE_KIND).iterdir()
     payload = json.loads(entry.read_bytes().split(b"\n", 1)[1])
-    assert set(payload) == {"variables", "loss_text", "point", "field", "local_order", "ops", "code"}
-    assert set(payload["code"]) == {"loss", "gradient", "field"}
-    assert all(c["source"].startswith("def ") for c in payload["code"].values())
+    assert set(payload) == {"variables", "loss_text", "point", "field", "local_order", "ops", "programs"}
+    assert set(payload["programs"]) == {"loss", "gradient", "field"}
+    assert all(set(p) == {"params", "steps", "result"} for p in payload["programs"].values())
+    assert "def " not in json.dumps(payload)  # trees of arithmetic and mpmath calls, no source text
 
 
 def test_a_corrupt_or_stale_setup_is_rebuilt_not_trusted(fresh_cache, capsys, monkeypatch):
@@ -130,3 +131,73 @@ def test_heyoka_imported_without_sympy_still_compiles_when_the_integrator_is_mis
     out = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True)
     assert "LIGHT False 0" in out.stderr and out.stdout == first.stdout
     assert len(list((fresh_cache / integrate.CACHE_KIND).iterdir())) == 1
+
+
+class _Planted:
+    """Unpickling this creates the marker file: what a forged integrator entry would do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _forge(cache_dir, marker):
+    """Replace every set-up and integrator entry by a forgery another user could write without the key: the set-up
+    as format-1 source code that creates ``marker`` (the header's SHA-256 right), the integrator as a pickle that
+    creates it, under a MAC made with a key of the forger's own."""
+    import hashlib
+    import pickle
+
+    from theorycheck.core import trust
+
+    evil = ("def _lambdifygenerated(a, b):\n"
+            f"    open({str(marker)!r}, 'w')\n"
+            "    return [a, b]\n")
+    forged = 0
+    for entry in (cache_dir / order_setup.CACHE_KIND).iterdir():
+        header = json.loads(entry.read_bytes().split(b"\n", 1)[0])
+        code = {w: {"source": evil, "function": "_lambdifygenerated", "names": {}}
+                for w in ("loss", "gradient", "field")}
+        payload = json.dumps({"variables": ["a", "b"], "loss_text": "a", "point": ["0", "0"], "local_order": 3,
+                              "ops": 1, "field": ["igr", 2, "0" * 64, True], "code": code}).encode()
+        old = {"format": 1, "key": header["key"], "length": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+        entry.write_bytes(json.dumps(old).encode() + b"\n" + payload)
+        forged += 1
+    for entry in (cache_dir / integrate.CACHE_KIND).iterdir():
+        header = json.loads(entry.read_bytes().split(b"\n", 1)[0])
+        payload = pickle.dumps(_Planted(marker))
+        guess = trust.mac(b"forger's own key".ljust(32), str(cache.FORMAT).encode(), header["key"].encode(), payload)
+        new = {"format": cache.FORMAT, "key": header["key"], "length": len(payload), "mac": guess}
+        entry.write_bytes(json.dumps(new).encode() + b"\n" + payload)
+        forged += 1
+    return forged
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o700], ids=["shared-0777", "private-0700"])
+def test_a_forged_entry_never_runs(fresh_cache, capsys, monkeypatch, tmp_path_factory, mode):
+    marker = tmp_path_factory.mktemp("victim") / "planted-code-ran"
+    rc, clean, _ = _order(CASES[0], capsys)
+    assert _forge(fresh_cache, marker) == 2
+    os.chmod(fresh_cache, mode)
+    monkeypatch.setattr(integrate, "_CACHE", {})  # a new process: nothing compiled in memory
+    before = dict(cache.STATS)
+    rc2 = main(["order", *CASES[0], "--digits", "30", "--json"])
+    captured = capsys.readouterr()
+    os.chmod(fresh_cache, 0o700)
+    assert not marker.exists(), "the planted code ran"
+    assert rc2 == rc == 0 and captured.out == clean  # the same report, measured afresh
+    err = captured.err.splitlines()
+    if mode == 0o777:
+        # the directory is not read at all: one line naming it, why, and the fix
+        assert len(err) == 1 and str(fresh_cache) in err[0] and "writable by every user (mode 0777)" in err[0]
+        assert err[0].startswith("theorycheck: warning: not using the cache") and "chmod 700" in err[0]
+        assert cache.STATS["unsafe"] == before["unsafe"] + 1 and not cache.enabled()
+        assert cache.STATS["rejected"] == before["rejected"]
+    else:
+        # the forgeries are read, fail their MAC, are counted as rejected and rebuilt: the next run uses the rebuilt
+        assert err == [] and cache.STATS["rejected"] == before["rejected"] + 2
+        monkeypatch.setattr(integrate, "_CACHE", {})
+        assert _order(CASES[0], capsys)[1:] == (clean, 1)
+    assert not marker.exists()

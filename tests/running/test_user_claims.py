@@ -1,12 +1,13 @@
 """User claims: loaded from a file, a module and pyproject.toml, namespaced, selected, and judged by `run`'s exit."""
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from _user_claims import claim_source, clean_registry
+from _user_claims import claim_source, clean_registry, three_claims
 
 from theorycheck.claims import registry
 from theorycheck.core.errors import ClaimCollisionError, InputError
@@ -21,7 +22,7 @@ def _registry(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     with clean_registry():
         yield
-    for name in ("my_bounds", "other_bounds", "mypkg", "mypkg.claims"):
+    for name in ("my_bounds", "other_bounds", "mypkg", "mypkg.claims", "three_claims", "norm_helpers", "wf_claims"):
         sys.modules.pop(name, None)
 
 
@@ -149,3 +150,92 @@ def test_builtin_findings_are_the_baselines_fails_and_hold_their_expectation():
     f = by_id["stability.wu-ma-e-necessary"]
     assert f.broken_expectation(Verdict.PASS) and f.broken_expectation(Verdict.ERROR)
     assert not f.broken_expectation(Verdict.FAIL) and not f.broken_expectation(Verdict.INCONCLUSIVE)
+
+
+def _three(tmp_path, **kw):
+    """Three claims and their sibling helpers in ``tmp_path/proj``; commands run from ``tmp_path/elsewhere``."""
+    proj, elsewhere = tmp_path / "proj", tmp_path / "elsewhere"
+    proj.mkdir()
+    elsewhere.mkdir()
+    os.chdir(elsewhere)
+    return three_claims(proj, **kw)
+
+
+def _verdicts(results):
+    from theorycheck.reporting.record import load_run
+
+    return [(e.claim_id, str(e.verdict)) for e in load_run(results).claims]
+
+
+THREE_PASS = [("three_claims.tall", "PASS"), ("three_claims.square", "PASS"), ("three_claims.wide", "PASS")]
+
+
+@pytest.mark.parametrize("executor", ["auto", "serial", "dask"])
+def test_three_claims_with_a_sibling_import_pass_under_run_on_every_executor(tmp_path, executor):
+    path = _three(tmp_path)
+    rc = main(["run", "--claims", str(path), "--only-user", "--quick", "--quiet", "--no-html", "--no-entry-points",
+               "--executor", executor, "--out", str(tmp_path / "out")])
+    assert rc == 0 and _verdicts(tmp_path / "out" / "results.json") == THREE_PASS
+
+
+def test_the_mutant_of_the_three_claims_fails_in_the_workers(tmp_path, capsys):
+    path = _three(tmp_path, factor=0.5)
+    rc = main(["run", "--claims", str(path), "--only-user", "--quick", "--quiet", "--no-html", "--no-entry-points",
+               "--executor", "process", "--out", str(tmp_path / "out")])
+    assert rc == 1 and {v for _, v in _verdicts(tmp_path / "out" / "results.json")} == {"FAIL"}
+    assert capsys.readouterr().err.count("expected to PASS, FAILed") == 3
+
+
+def test_three_claims_with_a_sibling_import_under_baseline_show_and_pytest(tmp_path, capsys):
+    path = _three(tmp_path)
+    assert main(["baseline", "--claims", str(path), "--only-user", "--no-entry-points", "--quiet",
+                 "--out", str(tmp_path / "base.json")]) == 0
+    assert _verdicts(tmp_path / "base.json") == THREE_PASS
+    assert main(["show", "three_claims.square", "--claims", str(path), "--no-entry-points"]) == 0
+    assert "spectral <= Frobenius, square matrices" in capsys.readouterr().out
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--theory",
+                        "--theory-claims", str(path)], capture_output=True, text=True, cwd=tmp_path / "elsewhere")
+    assert r.returncode == 0 and "3 passed" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_claim_a_worker_cannot_import_says_why_and_where(tmp_path, capsys, monkeypatch):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    # imports a module that exists for the parent process only (as a file on a path only the parent has would)
+    source = three_claims(proj).read_text().replace(
+        "import numpy as np\n",
+        "import os\n\nimport numpy as np\n\nif os.environ.get('TC_PARENT') != str(os.getpid()):\n"
+        "    import only_in_the_parent  # noqa: F401\n", 1)
+    (proj / "wf_claims.py").write_text(source)
+    monkeypatch.setenv("TC_PARENT", str(os.getpid()))
+    rc = main(["run", "--claims", str(proj / "wf_claims.py"), "--only-user", "--quick", "--quiet", "--no-html",
+               "--no-entry-points", "--executor", "process", "--out", str(tmp_path / "out")])
+    assert rc == 1
+    from theorycheck.reporting.record import load_run
+
+    ev = load_run(tmp_path / "out" / "results.json").claims[0]
+    assert ev.summary == "claim not importable in the worker" and "worker failed" not in ev.reason
+    assert "ModuleNotFoundError: No module named 'only_in_the_parent'" in ev.reason
+    line = source.splitlines().index("    import only_in_the_parent  # noqa: F401") + 1
+    assert f"while importing 'wf_claims' from {proj / 'wf_claims.py'} (line {line})" in ev.reason
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all("only_in_the_parent" in line for line in err)
+
+
+@pytest.mark.parametrize("folder_mode, file_mode, needle", [
+    (0o777, 0o644, "its folder"),
+    (0o755, 0o666, "chmod go-w"),
+])
+def test_a_claims_file_another_user_could_change_is_not_imported(tmp_path, capsys, folder_mode, file_mode, needle):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    path = three_claims(shared)
+    os.chmod(path, file_mode)
+    os.chmod(shared, folder_mode)
+    try:
+        assert main(["list", "--claims", str(path), "--no-entry-points"]) == 2
+    finally:
+        os.chmod(shared, 0o755)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "could have been changed by another user" in err[0] and needle in err[0]
+    assert "three_claims" not in sys.modules and "norm_helpers" not in sys.modules  # nothing of it ran

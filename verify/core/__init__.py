@@ -6,5 +6,5 @@ The submodules load on first use (``theorycheck.core.errors`` …), so that impo
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
-    "datafile", "errors", "evidence", "files",
+    "datafile", "errors", "evidence", "files", "trust",
 ])

@@ -54,15 +54,15 @@ def load_array(path: str | os.PathLike[str], arg: str = "--features", key: str |
     if not str(text_path).strip():
         raise InputError(f"`{arg}` is empty; give a data file.")
     p = Path(text_path)
-    if p.is_dir():
-        raise InputError(f"{label} is a directory, not a data file.")
-    if not p.exists():
-        raise InputError(f"{label} does not exist.")
     try:
+        if p.is_dir():
+            raise InputError(f"{label} is a directory, not a data file.")
+        if not p.exists():
+            raise InputError(f"{label} does not exist.")
         size = p.stat().st_size
         with open(p, "rb") as fh:
             head = fh.read(8)
-    except OSError as exc:
+    except OSError as exc:  # a name too long, a permission, a device
         raise InputError(f"cannot read {label}: {exc.strerror or exc}.") from None
     if size == 0:
         raise InputError(f"{label} is empty.")

@@ -25,6 +25,10 @@ from theorycheck.core.errors import InputError
 from theorycheck.maths.fields import Field
 from theorycheck.maths.numbers import as_fraction
 
+#: Largest decimal exponent of a number literal in a loss (``1e400``): sympy makes literals exact rationals.
+MAX_LITERAL_EXPONENT = 400
+#: Names that read as non-finite numbers: refused as variables of a loss.
+_NON_FINITE_NAMES = frozenset({"nan", "inf", "infinity", "oo", "zoo"})
 _ALLOWED_FUNCS = {
     name: getattr(sp, name)
     for name in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "atan", "erf", "pi", "E")
@@ -199,6 +203,12 @@ def check_size(text: str) -> None:
     if len(text) > MAX_EXPRESSION_CHARS:
         raise InputError(f"the loss expression has {len(text)} characters; at most {MAX_EXPRESSION_CHARS} are "
                          f"accepted (a longer one takes too long to differentiate).")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):  # sympy would join "a\nb" into one symbol `ab`
+        raise InputError("the loss expression holds a line break or another control character; write it on one line.")
+    for m in re.finditer(r"(?<=[0-9.])[eE][+-]?([0-9]+)", text):
+        if int(m.group(1)) > MAX_LITERAL_EXPONENT:  # 1e999999999 would become an exact integer of a billion digits
+            raise InputError(f"the loss expression has the number literal exponent {m.group(0)[:20]}; exponents up "
+                             f"to {MAX_LITERAL_EXPONENT} are accepted.")
     try:
         tree = ast.parse(text.replace("^", "**").strip(), mode="eval")
     except SyntaxError:
@@ -226,6 +236,10 @@ def parse_loss(text: str, variables: Sequence[str] | None = None, name: str | No
         raise InputError(f"cannot parse loss expression {text!r}: only arithmetic and elementary functions are allowed.")
     check_size(text)
     names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text)) - set(_ALLOWED_FUNCS)
+    spelt = sorted(n for n in names if n.lower() in _NON_FINITE_NAMES)
+    if spelt:  # `nan` or `inf` as a variable is a number the shell or a script printed, not a parameter
+        raise InputError(f"loss expression {text!r} is not a finite scalar expression: {spelt[0]!r} reads as a "
+                         f"non-finite number (name the variables otherwise).")
     # every identifier that is not an allowed function becomes a symbol, so an
     # unknown function call `foo(a)` fails as "Symbol is not callable"
     local = {n: sp.Symbol(n, real=True) for n in names}
@@ -335,4 +349,4 @@ def quadratic_loss(A: Sequence[Sequence[sp.Rational]] | sp.Matrix, name: str = "
     return Loss(name, sp.expand((v.T * A * v)[0] / 2), xs, description=f"½θᵀAθ, A={A.tolist()}")
 
 
-__all__ = ["Loss", "MAX_EXPONENT", "MAX_EXPRESSION_CHARS", "ZOO", "check_size", "ZOO_POINTS", "exact_point", "get_loss", "parse_loss", "quadratic_loss"]
+__all__ = ["Loss", "MAX_EXPONENT", "MAX_EXPRESSION_CHARS", "MAX_LITERAL_EXPONENT", "ZOO", "check_size", "ZOO_POINTS", "exact_point", "get_loss", "parse_loss", "quadratic_loss"]

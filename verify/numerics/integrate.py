@@ -366,7 +366,11 @@ def _cache_key(digest: str, dim: int, bits: int, heyoka_version: str) -> dict[st
 
 
 def _load_compiled(key: dict[str, Any]) -> Any:
-    """The cached integrator of ``key`` (unpickled: heyoka serialises the compiled code), or None."""
+    """The cached integrator of ``key``, or None.
+
+    heyoka serialises the compiled code with pickle, so unpickling runs whatever the entry says: only an entry
+    :func:`theorycheck.numerics.cache.load` authenticated (this user's MAC) is ever unpickled.
+    """
     import pickle
 
     payload = cache.load(CACHE_KIND, key)
@@ -374,7 +378,7 @@ def _load_compiled(key: dict[str, Any]) -> Any:
         return None
     try:
         return pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - a checksummed entry that still does not load is rebuilt, never trusted
+    except Exception:  # noqa: BLE001 - an authenticated entry that still does not load is rebuilt, never trusted
         cache.STATS["rejected"] += 1
         return None
 

@@ -47,12 +47,31 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     chosen = [m for m in COMMAND_MODULES if argv and m.rsplit(".", 1)[1].rstrip("_") == argv[0]]
+    from theorycheck.running.validate import bound_numeric_options
+
     for name in chosen or COMMAND_MODULES:
         mod = importlib.import_module(name)
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
         mod.add_arguments(p)
+        bound_numeric_options(p)  # every int option at most 64 bits, no float option NaN
         p.set_defaults(_run=mod.run)
     return parser
+
+
+def given_options(parser: argparse.ArgumentParser, words: Sequence[str]) -> frozenset[str]:
+    """The ``dest`` of every option ``words`` set explicitly (not left at its default), for checks of options that
+    apply only in some modes (``order --beta`` with heavy ball only). ``words`` must parse."""
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    chosen = [p for a in actions for name, p in a.choices.items() if words and name == words[0]]
+    saved = [(a, a.default) for p in chosen for a in p._actions]
+    for a, _ in saved:
+        a.default = argparse.SUPPRESS
+    try:
+        given = vars(parser.parse_args(words))
+    finally:
+        for a, default in saved:
+            a.default = default
+    return frozenset(given) - {"command", "_run"}
 
 
 class Terminated(BaseException):
@@ -109,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         words = list(sys.argv[1:] if argv is None else argv)
         parser = build_parser(words)
         args = parser.parse_args(words)
+        args._given = given_options(parser, words)
         check_interrupted()
         code = int(args._run(args) or 0)
         check_interrupted()
@@ -135,6 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # a path the system refuses where no check words it better (a name too long, a permission, a device)
+        name = str(exc.filename) if exc.filename is not None else ""
+        shown = f" {name if len(name) <= 80 else name[:60] + f'… ({len(name)} characters)'!r}" if name else ""
+        print(f"theorycheck: error: cannot use{shown}: {exc.strerror or exc}.", file=sys.stderr)
+        return 2
     except Exception:
         # a library caught the KeyboardInterrupt (a bare except in a module being imported) and failed
         # later in its own way: it is still the interrupt
@@ -147,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signum, handler)  # type: ignore[arg-type]
 
 __all__ = [
-    "COMMAND_MODULES", "Terminated", "build_parser", "main",
+    "COMMAND_MODULES", "Terminated", "build_parser", "given_options", "main",
 ]
 
 

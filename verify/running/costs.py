@@ -3,34 +3,33 @@
 A parallel run starts the longest claims first (:func:`theorycheck.running.executors.submission_order`),
 so that the last worker to finish is not left alone with one long claim. The expected
 cost of a claim is its ``elapsed_s`` in the last run of the same mode (quick or full) on
-this machine, kept in ``claim_costs.json`` in the cache directory of
-:mod:`theorycheck.numerics.cache` (off with the cache). The table only orders work: a
+this machine, kept as an entry of the on-disk cache (:mod:`theorycheck.numerics.cache`:
+authenticated like every entry, off with the cache). The table only orders work: a
 missing, stale or unreadable table changes nothing but the order, never a result.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Iterable, Sequence
 
 from theorycheck.core.evidence import Evidence
-from theorycheck.core.files import write_atomically
 from theorycheck.numerics import cache
 
-FILENAME = "claim_costs.json"
+#: Kind and key of the table's cache entry.
+CACHE_KIND = "claim-costs"
+CACHE_KEY = {"table": "elapsed seconds per claim", "format": 1}
 
-__all__ = ["FILENAME", "expected_costs", "record_costs"]
-
-
-def _path() -> Path:
-    return cache.cache_dir() / FILENAME
+__all__ = ["CACHE_KEY", "CACHE_KIND", "expected_costs", "record_costs"]
 
 
 def _read() -> dict[str, dict[str, float]]:
+    payload = cache.load(CACHE_KIND, CACHE_KEY)
+    if payload is None:
+        return {}
     try:
-        doc = json.loads(_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = json.loads(payload)
+    except ValueError:
         return {}
     return doc if isinstance(doc, dict) else {}
 
@@ -62,8 +61,4 @@ def record_costs(evidence: Iterable[Evidence], quick: bool) -> None:
         if e.elapsed_s and e.elapsed_s > 0:
             table[e.claim_id] = round(float(e.elapsed_s), 3)
     doc[_mode(quick)] = table
-    path = _path()
-    try:
-        write_atomically(path, json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
-    except OSError:
-        pass
+    cache.store(CACHE_KIND, CACHE_KEY, json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))

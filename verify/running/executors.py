@@ -84,17 +84,35 @@ def _bar(total: int, desc: str, progress: bool | None) -> Any:
 
 
 def _apply(payload: bytes) -> Any:
-    """Worker side: unpickle (fn, item) with cloudpickle and call."""
+    """Worker side: make the parent's user files importable, unpickle (fn, item) with cloudpickle and call.
+
+    A module the task refers to that cannot be imported here ends the task with a
+    :class:`~theorycheck.running.imports.WorkerImportError` that says which and why.
+    """
+    import pickle
+
     import cloudpickle
 
-    fn, item = cloudpickle.loads(payload)
+    from theorycheck.running import imports
+
+    ctx, task = pickle.loads(payload)  # plain data (strings) around the task's own bytes
+    imports.enter(ctx)
+    try:
+        fn, item = cloudpickle.loads(task)
+    except ImportError as exc:
+        raise imports.worker_failure(exc, ctx) from None
     return fn(item)
 
 
 def _pack(fn: Callable[[Any], Any], item: Any) -> bytes:
+    """(fn, item) as bytes for a worker, with the user files it may refer to (:func:`imports.context`)."""
+    import pickle
+
     import cloudpickle
 
-    return cloudpickle.dumps((fn, item))
+    from theorycheck.running import imports
+
+    return pickle.dumps((imports.context(), cloudpickle.dumps((fn, item))))
 
 
 def _describe(exc: BaseException) -> str:

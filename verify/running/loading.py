@@ -25,7 +25,6 @@ import importlib
 import importlib.util
 import sys
 import tomllib
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -33,20 +32,10 @@ from typing import Iterable, Sequence
 from theorycheck import claims
 from theorycheck.claims import Claim, registry
 from theorycheck.core.errors import InputError, TheorycheckError, UnknownClaimError
+from theorycheck.running import imports
 
 #: The entry-point group under which a package registers a module of claims.
 ENTRY_POINT_GROUP = "theorycheck.claims"
-
-
-def _describe_import_error(what: str, exc: BaseException, kind: str = "claims") -> str:
-    """``cannot load KIND from what: ExcType: message (file:line)`` for the frame of the user's code nearest the error."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = ""
-    for fr in reversed(frames):
-        if "importlib" not in fr.filename and "theorycheck" not in Path(fr.filename).parts[-3:-1]:
-            where = f" ({Path(fr.filename).name}:{fr.lineno})"
-            break
-    return f"cannot load {kind} from {what}: {type(exc).__name__}: {exc}{where}"
 
 
 def _import_file(path: Path, kind: str = "claims", name: str | None = None) -> str:
@@ -65,6 +54,10 @@ def _import_file(path: Path, kind: str = "claims", name: str | None = None) -> s
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise InputError(f"{kind} file {str(path)!r} cannot be imported as Python.")
+    imports.check_importable(path, kind)
+    # as Python runs a script: the file's directory first on the path (its sibling modules import), and the file
+    # recorded so that every worker can import it under the same name
+    imports.record(name, path.resolve())
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -74,7 +67,7 @@ def _import_file(path: Path, kind: str = "claims", name: str | None = None) -> s
         raise
     except BaseException as exc:  # noqa: BLE001 - a user's module: one line, not a traceback
         sys.modules.pop(name, None)
-        raise InputError(_describe_import_error(repr(str(path)), exc, kind)) from None
+        raise InputError(imports.describe_failure(repr(str(path)), exc, kind)) from None
     return name
 
 
@@ -82,7 +75,8 @@ def _import_module(name: str, kind: str = "claims") -> str:
     cwd = str(Path.cwd())
     if cwd not in sys.path:
         # `--claims mybounds.claims` from a project checkout, as `python -m` would find it
-        sys.path.insert(0, cwd)
+        imports.check_importable(Path(cwd), kind)
+        imports.put_on_path(Path(cwd))
     try:
         importlib.import_module(name)
     except TheorycheckError:
@@ -91,9 +85,9 @@ def _import_module(name: str, kind: str = "claims") -> str:
         if exc.name and name.startswith(exc.name):
             raise InputError(f"cannot load {kind} from {name!r}: no module named {exc.name!r} (give a module "
                              f"importable from {cwd}, or a path ending in .py).") from None
-        raise InputError(_describe_import_error(repr(name), exc, kind)) from None
+        raise InputError(imports.describe_failure(repr(name), exc, kind)) from None
     except BaseException as exc:  # noqa: BLE001
-        raise InputError(_describe_import_error(repr(name), exc, kind)) from None
+        raise InputError(imports.describe_failure(repr(name), exc, kind)) from None
     return name
 
 

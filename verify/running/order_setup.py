@@ -1,27 +1,26 @@
-"""The compiled set-up of a ``theorycheck order`` study, kept on disk so that a warm run needs no sympy.
+"""The set-up of a ``theorycheck order`` study, kept on disk as data so that a warm run needs no sympy.
 
 Setting a study up from the command line parses the loss, differentiates it, builds the field GD
 is measured against and prints the loss, its gradient and the field as mpmath code
 (``sympy.lambdify``); with sympy's import that is about half a second of a run whose measurement,
 once the Taylor integrator is compiled and cached (:mod:`theorycheck.numerics.integrate`), takes
-milliseconds. :func:`store` keeps that generated code, with what the command reports about the
-field (its name, GD's local order against it, its operation count, the digest naming its compiled
-integrator), as an entry of the on-disk cache (:mod:`theorycheck.numerics.cache`: checksummed,
-keyed by the loss text, the field, the optimiser, the versions of sympy, mpmath and theorycheck
-and the source of the modules that generate it, so a stale or corrupt entry is rebuilt, never
-trusted). :func:`load` gives it back without importing sympy.
+milliseconds. :func:`store` keeps those three functions as data — straight-line programs, trees of
+arithmetic and mpmath calls (:mod:`theorycheck.maths.programs`) — with what the command reports about
+the field (its name, GD's local order against it, its operation count, the digest naming its
+compiled integrator), as an entry of the on-disk cache (:mod:`theorycheck.numerics.cache`:
+authenticated by the user's key, keyed by the loss text, the field, the optimiser, the versions of
+sympy, mpmath and theorycheck and the source of the modules that generate it, so a stale, corrupt or
+foreign entry is rebuilt, never trusted). :func:`load` gives it back without importing sympy.
 
-A set-up holds no measurement: every run computes its errors, order and verdict afresh, from this
-code (the very functions the symbolic set-up evaluates, so both give the same numbers bit for bit)
-and the compiled integrator. Like the compiled integrators, the code is read back only from the
-user's own cache directory.
+A set-up holds no measurement and no code: every run computes its errors, order and verdict afresh,
+evaluating the trees (the very arithmetic of the functions the symbolic set-up evaluates, so both
+give the same numbers bit for bit) with the compiled integrator. Nothing in an entry is executed as
+Python: a tree with any node, function or constant outside the grammar is refused.
 """
 
 from __future__ import annotations
 
-import builtins
 import hashlib
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -35,9 +34,9 @@ from theorycheck.numerics.integrate import DescribedField, package_version
 
 #: Kind of the cache entries (:mod:`theorycheck.numerics.cache`).
 CACHE_KIND = "order-setup"
-#: Version of the set-up's content; a change makes every older entry a miss.
-FORMAT = 1
-#: Modules whose source decides the generated code and the description (their bytes are in the key): every
+#: Version of the set-up's content; a change makes every older entry a miss (format 1 held source code).
+FORMAT = 2
+#: Modules whose source decides the programs and the description (their bytes are in the key): every
 #: module of the maths layer (losses, fields, the modified equations they are built from) and the two that
 #: write and read set-ups.
 SOURCES = ("maths/*.py", "running/order_setup.py", "running/commands/order.py")
@@ -68,7 +67,7 @@ def key(loss: str, against: str, optimizer: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Setup:
-    """A study's symbolic set-up as compiled code and a description.
+    """A study's symbolic set-up as programs (data, never source code) and a description.
 
     Attributes
     ----------
@@ -82,9 +81,9 @@ class Setup:
         The field GD is measured against, as its cached integrator knows it.
     local_order, ops : int
         GD's local order against the field; the field's sympy operation count.
-    code : dict
-        ``{"loss"|"gradient"|"field": {"source", "function", "names"}}``: lambdified mpmath source,
-        the function it defines and, per global name it uses, the mpmath attribute it stands for.
+    programs : dict
+        ``{"loss"|"gradient"|"field": program}``: each lambdified mpmath function as a tree of
+        :mod:`theorycheck.maths.programs`.
     """
 
     variables: tuple[str, ...]
@@ -93,20 +92,24 @@ class Setup:
     field: DescribedField
     local_order: int
     ops: int
-    code: dict[str, dict[str, Any]]
+    programs: dict[str, dict[str, Any]]
 
     def function(self, what: str) -> Callable[..., Any]:
-        """The compiled function ``what`` ("loss": L(*θ), "gradient": ∇L(*θ), "field": F(θ, h))."""
-        c = self.code[what]
-        env: dict[str, Any] = {name: getattr(mpmath, attr) for name, attr in c["names"].items()}
-        env["__builtins__"] = builtins
-        exec(compile(c["source"], f"<theorycheck order set-up: {what}>", "exec"), env)  # noqa: S102 - see module doc
-        return env[c["function"]]
+        """The function ``what`` ("loss": L(*θ), "gradient": ∇L(*θ), "field": F(θ, h)), built from its tree.
+
+        Raises
+        ------
+        ProgramError
+            The tree is not one of the grammar of :mod:`theorycheck.maths.programs`.
+        """
+        from theorycheck.maths.programs import compile_program
+
+        return compile_program(self.programs[what])
 
 
 class CompiledGD(GradientDescent):
-    """θ⁺ = θ − h ∇L(θ) with the set-up's compiled gradient: :class:`~theorycheck.maths.optimisers.GradientDescent`
-    without sympy (the same step on the same code, so the same numbers)."""
+    """θ⁺ = θ − h ∇L(θ) with the set-up's gradient program: :class:`~theorycheck.maths.optimisers.GradientDescent`
+    without sympy (the same step on the same arithmetic, so the same numbers)."""
 
     def __init__(self, gradient: Callable[..., Any], dim: int, name: str) -> None:
         # no Loss to hand to GradientDescent.__init__: the attributes its step uses are set here
@@ -124,61 +127,29 @@ class CompiledGD(GradientDescent):
         return f"gd({self._label})"
 
 
-def _global_names(code: Any) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if hasattr(const, "co_names"):
-            names |= _global_names(const)
-    return names
-
-
-def _portable(fn: Callable[..., Any]) -> dict[str, Any] | None:
-    """The source of a lambdified mpmath function and its globals as mpmath attribute names; None if it needs more."""
-    import inspect
-
-    try:
-        source = inspect.getsource(fn)
-    except (OSError, TypeError):
-        return None
-    m = re.match(r"def (\w+)\(", source)
-    if m is None:
-        return None
-    names: dict[str, str] = {}
-    for name in sorted(_global_names(fn.__code__)):
-        if name in fn.__globals__:
-            value = fn.__globals__[name]
-            attr = next((a for a in dir(mpmath) if getattr(mpmath, a, None) is value), None)
-            if attr is None:
-                if getattr(builtins, name, None) is value:
-                    continue
-                return None  # code that needs more than mpmath (a sympy object): not kept
-            names[name] = attr
-        elif not hasattr(builtins, name):
-            return None
-    return {"source": source, "function": m.group(1), "names": names}
-
-
 def build(loss: Any, field: Any, local_order: int, ops: int, point: Sequence[Fraction] | None) -> Setup | None:
-    """The set-up of a study of GD on ``loss`` against ``field`` (sympy objects); None if its code cannot be kept."""
+    """The set-up of a study of GD on ``loss`` against ``field`` (sympy objects); None if its code cannot be kept
+    as data (it calls something outside the programs' grammar)."""
     import sympy as sp
 
     from theorycheck.maths.fields import H
+    from theorycheck.maths.programs import ProgramError, program_of
     from theorycheck.numerics.integrate import field_digest
 
-    code = {}
+    programs = {}
     # the gradient and the field are the functions GradientDescent and Field.mpmath evaluate (their cached
     # lambdified forms), so a run from the set-up does the same arithmetic
     for what, fn in (("loss", sp.lambdify(loss.variables, loss.expr, modules="mpmath")),
                      ("gradient", loss._gradient_mp), ("field", field._mp)):
-        c = _portable(fn)
-        if c is None:
+        try:
+            programs[what] = program_of(fn)
+        except ProgramError:
             return None
-        code[what] = c
     has_h = any(getattr(c, "has", lambda *_: False)(H) for c in field.components)
     return Setup(variables=tuple(str(v) for v in loss.variables), loss_text=str(loss.expr),
                  point=None if point is None else tuple(str(x) for x in point),
                  field=DescribedField(field.name, field.dim, field_digest(field), has_h), local_order=int(local_order),
-                 ops=int(ops), code=code)
+                 ops=int(ops), programs=programs)
 
 
 def store(loss_arg: str, against: str, optimizer: str, setup: Setup) -> bool:
@@ -187,15 +158,20 @@ def store(loss_arg: str, against: str, optimizer: str, setup: Setup) -> bool:
 
     payload = {"variables": list(setup.variables), "loss_text": setup.loss_text,
                "point": None if setup.point is None else list(setup.point), "field": list(setup.field),
-               "local_order": setup.local_order, "ops": setup.ops, "code": setup.code}
+               "local_order": setup.local_order, "ops": setup.ops, "programs": setup.programs}
     ok = cache.store(CACHE_KIND, key(loss_arg, against, optimizer), json.dumps(payload, sort_keys=True).encode())
     STATS["stored"] += ok
     return ok
 
 
 def load(loss_arg: str, against: str, optimizer: str) -> Setup | None:
-    """The set-up stored for these command-line arguments, or None (cache off, no entry, a stale or bad one)."""
+    """The set-up stored for these command-line arguments, or None (cache off, no entry, a stale or bad one).
+
+    Every tree is checked against the grammar here, before any of it is evaluated.
+    """
     import json
+
+    from theorycheck.maths.programs import ProgramError, compile_program
 
     payload = cache.load(CACHE_KIND, key(loss_arg, against, optimizer))
     if payload is None:
@@ -203,10 +179,13 @@ def load(loss_arg: str, against: str, optimizer: str) -> Setup | None:
     try:
         d = json.loads(payload)
         name, dim, digest, has_h = d["field"]
+        programs = {what: d["programs"][what] for what in ("loss", "gradient", "field")}
+        for program in programs.values():
+            compile_program(program)
         return Setup(variables=tuple(d["variables"]), loss_text=str(d["loss_text"]),
                      point=None if d["point"] is None else tuple(d["point"]),
                      field=DescribedField(str(name), int(dim), str(digest), bool(has_h)),
-                     local_order=int(d["local_order"]), ops=int(d["ops"]), code=dict(d["code"]))
-    except (ValueError, KeyError, TypeError):  # a checksummed entry of an unexpected shape: rebuilt
+                     local_order=int(d["local_order"]), ops=int(d["ops"]), programs=programs)
+    except (ProgramError, ValueError, KeyError, TypeError):  # an authenticated entry of an unexpected shape: rebuilt
         cache.STATS["rejected"] += 1
         return None

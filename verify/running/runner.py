@@ -130,9 +130,14 @@ def run_claims(
 
 
 def _evidence(claim: Claim, o: Outcome) -> Evidence:
+    from theorycheck.running.imports import WorkerImportError
+
     if o.ok:
         return o.value
-    # run_one never raises, so this is the executor failing (worker killed, unpicklable claim)
+    # run_one never raises, so this is the executor failing: the claim's module not importable in the worker, or
+    # the worker killed, or a claim that cannot be pickled
+    if isinstance(o.exception, WorkerImportError):
+        return error_evidence(claim, str(o.exception), "claim not importable in the worker")
     return error_evidence(claim, o.error or "worker failed", "worker failed")
 
 

@@ -14,6 +14,9 @@ from theorycheck.core.errors import InputError
 
 #: Seeds are fed to numpy's generators, which take 0 <= seed < 2**32 in their legacy form.
 MAX_SEED = 2**32 - 1
+#: Largest magnitude of an integer option: no count, size or seed theorycheck takes needs more than 64 bits, and
+#: sizes computed from a longer one overflow float64 (``--width`` with 400 digits).
+MAX_INTEGER = 2**63 - 1
 #: Data whose largest magnitude lies outside [1/SCALE_LIMIT, SCALE_LIMIT] make products of two entries (Hessians
 #: x xᵀ, squared losses) and the rates 1/|x|² overflow or underflow float64 (range about 1e±308).
 SCALE_LIMIT = 1e100
@@ -26,6 +29,60 @@ def check_seed(seed: int, arg: str = "--seed") -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InputError(f"`{arg}` must be an integer between 0 and {MAX_SEED}, got {seed!r}.")
     return seed
+
+
+def integer(text: str) -> int:
+    """The argparse type of every integer option: an integer of at most 64 bits (sign apart).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Not an integer, or larger in magnitude than :data:`MAX_INTEGER` (argparse prints one line naming the option).
+    """
+    import argparse
+
+    shown = text if len(text) <= 24 else f"{text[:20]}… ({len(text)} characters)"
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"must be an integer, got {shown!r}") from None
+    if abs(value) > MAX_INTEGER:
+        raise argparse.ArgumentTypeError(f"must be an integer of at most 64 bits (|n| < 2**63), got {shown!r}")
+    return value
+
+
+def real(text: str) -> float:
+    """The argparse type of every real-valued option: a float that is a number (never NaN; ±inf is left to the
+    command's own range check).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Not a number, or NaN.
+    """
+    import argparse
+
+    shown = text if len(text) <= 24 else f"{text[:20]}… ({len(text)} characters)"
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"must be a number, got {shown!r}") from None
+    if math.isnan(value):
+        raise argparse.ArgumentTypeError(f"must be a number, got {shown!r}")
+    return value
+
+
+def bound_numeric_options(parser: Any) -> None:
+    """Give every ``type=int`` / ``type=float`` option of ``parser`` the checks of :func:`integer` / :func:`real`.
+
+    Applied by the CLI to every subcommand's parser, so that an option added later is bounded without being
+    written differently.
+    """
+    for action in parser._actions:
+        if action.type is int:
+            action.type = integer
+        elif action.type is float:
+            action.type = real
 
 
 def int_between(text: str, arg: str, lo: int, hi: int) -> int:
@@ -99,7 +156,10 @@ def available_memory() -> int:
 
 
 def _gib(b: float) -> str:
-    return f"{b / 1024**3:.3g} GiB"
+    try:
+        return f"{b / 1024**3:.3g} GiB"
+    except OverflowError:  # an integer estimate beyond float64: its order of magnitude
+        return f"about 10^{len(str(int(b))) - 10} GiB"
 
 
 def check_memory(needed: float, what: str, hint: str) -> None:
@@ -111,6 +171,7 @@ def check_memory(needed: float, what: str, hint: str) -> None:
 
 
 __all__ = [
-    "MAX_SEED", "MEMORY_SHARE", "SCALE_LIMIT", "available_memory", "check_memory", "check_scale", "check_seed",
-    "check_tag", "int_between", "positive_float", "positive_int",
+    "MAX_INTEGER", "MAX_SEED", "MEMORY_SHARE", "SCALE_LIMIT", "available_memory", "bound_numeric_options",
+    "check_memory", "check_scale", "check_seed", "check_tag", "int_between", "integer", "positive_float",
+    "positive_int", "real",
 ]

@@ -23,7 +23,7 @@ from theorycheck.core.evidence import Verdict, outcome_counts
 from theorycheck.reporting.compare import COMPARED_SETTINGS, compare
 from theorycheck.reporting.record import RunRecord, load_run, save_run
 from theorycheck.running.executors import EXECUTORS
-from theorycheck.running.loading import add_selection_arguments, selected_from_args
+from theorycheck.running.loading import add_selection_arguments, load_from_args, selected_from_args
 
 NAME = "baseline"
 HELP = ("Make reports/baseline.json (under the project root) from the quick suite, the selected claims or "
@@ -56,6 +56,7 @@ def _new_record(args: argparse.Namespace) -> RunRecord:
             raise InputError("`--from` is empty; give a results.json, or leave `--from` out to run the quick suite.")
         if _narrowed(args):
             raise InputError("give either `--from` or `--claim`/`--tag`/`--area`, not both.")
+        load_from_args(args)  # `--claims` is honoured (and checked) with `--from` too
         return load_run(args.source, "results file")
     ctx = RunContext(quick=True, executor=args.executor)
     return run_claims(selected_from_args(args), ctx, progress=False if args.quiet else None)

@@ -44,6 +44,7 @@ def declared_tolerances() -> dict[str, dict[str, dict[str, float]]]:
 def run(args: argparse.Namespace) -> int:
     rtol, atol = _tol("rtol", args.rtol), _tol("atol", args.atol)
     if args.allow_missing and args.baseline and not Path(args.baseline).exists():
+        load_run(args.new, "results file")  # a missing baseline is allowed; a missing or broken run is not
         print(f"theorycheck: warning: no baseline {args.baseline!r}; nothing compared (--allow-missing).",
               file=sys.stderr)
         return 0

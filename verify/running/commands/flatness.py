@@ -9,7 +9,6 @@ files.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from theorycheck.core.errors import InputError
@@ -114,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
     if res.optimizer == "sgd" and res.reached:
         out["critical_lr"] = critical_learning_rate_features(networks.per_sample_gradients(res.net, X), res.batch,
                                                              "without")
-    print(json.dumps(jsonable(out), sort_keys=True, allow_nan=False))
+    from theorycheck.running.output import emit
+
+    emit("flatness", jsonable(out), sort_keys=True, allow_nan=False)
     return 0
 
 

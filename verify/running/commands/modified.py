@@ -14,7 +14,6 @@ Exit status: 0, or 2 on bad input.
 from __future__ import annotations
 
 import argparse
-import json
 from fractions import Fraction
 from typing import Any
 
@@ -136,7 +135,9 @@ def render(ex: Any, latex: bool = False) -> str:
 def run(args: argparse.Namespace) -> int:
     ex = expansion(args)
     if args.json:
-        print(json.dumps(to_json(ex), ensure_ascii=False, allow_nan=False))
+        from theorycheck.running.output import emit
+
+        emit("modified", to_json(ex), ensure_ascii=False, allow_nan=False)
     else:
         print(render(ex, latex=args.latex))
     return 0

@@ -12,9 +12,10 @@ measured on their slow manifold (late training, moments settled; placed by shoot
 rescaled flow, local order 2) or ``modified:K`` (``igr`` = ``modified:1``): heavy ball's two-step series
 (K ≤ 4), Adam's and RMSProp's derived field (K = 1).
 
-A GD study on heyoka at explicit ``--digits`` keeps its compiled set-up in the on-disk cache
+A GD study on heyoka at explicit ``--digits`` keeps its set-up in the on-disk cache
 (:mod:`theorycheck.running.order_setup`): a later run with the same loss and ``--against`` measures from
-it and the cached integrator without importing sympy, with the same numbers (it stores code, never a result).
+it and the cached integrator without importing sympy, with the same numbers (it stores data, neither code
+nor a result).
 
 Exit status: 0 PASS, 1 FAIL, 3 INCONCLUSIVE, 2 bad input.
 """
@@ -22,7 +23,6 @@ Exit status: 0 PASS, 1 FAIL, 3 INCONCLUSIVE, 2 bad input.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
 from fractions import Fraction
@@ -248,6 +248,9 @@ def _expectation(args: argparse.Namespace, kind: str, local_order: int,
     expected: float = local_order if kind == "local" else local_order - 1
     if args.expected_order is not None:
         expected = float(_fraction(args.expected_order, "`--expected-order`"))
+        if expected <= 0:
+            raise InputError(f"`--expected-order` must be positive (an error that shrinks with h), got "
+                             f"{args.expected_order!r}.")
     horizon = None
     if kind == "global":
         horizon = _fraction(args.horizon, "`--horizon`")
@@ -454,21 +457,41 @@ def table(study: Any, info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: The hyper-parameter options each built-in optimiser reads; given to another one they are refused.
+HYPERPARAMETERS = {"gd": (), "heavy-ball": ("beta",), "rmsprop": ("beta2", "eps"), "adam": ("beta1", "beta2", "eps")}
+
+
+def check_applicable(args: argparse.Namespace) -> None:
+    """Refuse an option given on the command line that this study would not read (``--beta`` with GD, ``--horizon``
+    with a local study), rather than ignore it."""
+    given: frozenset[str] = getattr(args, "_given", frozenset())
+    opt = getattr(args, "optimizer", "gd")
+    for dest in ("beta", "beta1", "beta2", "eps"):
+        if dest in given and dest not in HYPERPARAMETERS.get(opt, (dest,)):
+            takes = " or ".join(o for o, names in HYPERPARAMETERS.items() if dest in names)
+            raise InputError(f"`--{dest}` applies to --optimizer {takes}, not {opt!r}.")
+    if "horizon" in given and args.kind != "global":
+        raise InputError("`--horizon` applies to `--kind global` only (a local study measures one step).")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_applicable(args)
     if getattr(args, "no_cache", False):
         from theorycheck.numerics import cache
 
         cache.set_enabled(False)
     study, info = measure_from_setup(args) or measure(args)
     if args.json:
-        print(json.dumps(to_json(study, info)))
+        from theorycheck.running.output import emit
+
+        emit("order", to_json(study, info))
     else:
         print(table(study, info))
     return EXIT.get(str(study.verdict), 1)
 
 
 __all__ = [
-    "EXIT", "GD_STEPS", "HELP", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE", "MAX_MOMENT_FACTOR", "MIN_STEPS",
-    "MOMENTUM_STEPS", "NAME", "OPTIMIZERS", "SLOW_MANIFOLD_DIGITS", "SYMBOLIC_SECONDS", "add_arguments", "check_defined",
-    "measure", "measure_from_setup", "optimiser", "parse_digits", "parse_point", "parse_steps", "run", "table", "to_json",
+    "EXIT", "GD_STEPS", "HELP", "HYPERPARAMETERS", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE",
+    "MAX_MOMENT_FACTOR", "MIN_STEPS", "MOMENTUM_STEPS", "NAME", "OPTIMIZERS", "SLOW_MANIFOLD_DIGITS", "SYMBOLIC_SECONDS",
+    "add_arguments", "check_applicable", "check_defined", "measure", "measure_from_setup", "optimiser", "parse_digits", "parse_point", "parse_steps", "run", "table", "to_json",
 ]

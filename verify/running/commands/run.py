@@ -93,8 +93,10 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     # A finding (a published claim the numbers contradict) FAILs as expected; a claim expected to PASS that FAILs,
     # a finding that PASSes, and a check that raised break the run.
-    broken = [(e.claim_id, c.broken_expectation(e.verdict)) for c, e in zip(selected, record.claims)]
-    broken = [(cid, why) for cid, why in broken if why]
+    # an ERROR says why (the exception, or the module a worker could not import) on the same line
+    broken = [(e.claim_id, c.broken_expectation(e.verdict), e.reason if str(e.verdict) == "ERROR" else "")
+              for c, e in zip(selected, record.claims)]
+    broken = [(cid, f"{why} ({reason})" if reason else why) for cid, why, reason in broken if why]
     for cid, why in broken:
         print(f"theorycheck: expectation broken: {cid}: {why}", file=sys.stderr)
     return 1 if broken else 0

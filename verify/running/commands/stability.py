@@ -232,7 +232,9 @@ def sweep(P: Any, batches: list[int], sampling: str, rtol: float, out: str) -> d
         series.append(Series(f"{k} ({kind})", batches, [r["conditions"][k]["threshold"] for r in rows], "dashed"))
     fig = Figure("curve", f"η*(B) against the published thresholds ({sampling} replacement, n={P.n}, d={P.d})",
                  "batch size B", "learning rate η", xscale="log", yscale="log", series=series)
-    doc = jsonable({"batches": batches, "sampling": sampling, "rows": rows})
+    from theorycheck.running.output import versioned
+
+    doc = versioned("stability", jsonable({"batches": batches, "sampling": sampling, "rows": rows}))
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
     for name, data in (("stability_sweep.json", (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode()),
@@ -278,6 +280,7 @@ def run(args: argparse.Namespace) -> int:
             os.environ.setdefault(k, v)
     from theorycheck.core.evidence import jsonable
     from theorycheck.maths.sampling import SAMPLINGS
+    from theorycheck.running.output import emit
 
     if args.sampling not in SAMPLINGS:
         raise InputError(f"`--sampling` must be one of {', '.join(SAMPLINGS)}, got {args.sampling!r}.")
@@ -298,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sweep_batch is not None:
         doc = sweep(P, parse_batches(args.sweep_batch, P.n), args.sampling, rtol, args.out or "reports/stability")
         if args.json:
-            print(json.dumps(doc, allow_nan=False))
+            emit("stability", doc, allow_nan=False)
         else:
             for r in doc["rows"]:
                 print(f"B={r['batch']:<5d} eta_star={r['eta_star']:.10g}")
@@ -308,7 +311,10 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= batch <= P.n:
         raise InputError(f"`--batch` must be between 1 and n = {P.n}, got {batch}.")
     res = {**analyse(P, batch, args.sampling, rtol), **info}
-    print(json.dumps(jsonable(res), allow_nan=False) if args.json else _table(res))
+    if args.json:
+        emit("stability", jsonable(res), allow_nan=False)
+    else:
+        print(_table(res))
     return 0
 
 

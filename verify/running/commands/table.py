@@ -7,7 +7,9 @@ Example::
 
 ``--standalone`` writes a complete document that compiles with ``pdflatex``;
 without it the ``longtable`` to ``\\input`` into a paper (packages longtable
-and amssymb).
+and amssymb). The text starts with the TeX comment :data:`MARKER`: ``--out``
+replaces a file that starts with it (a table theorycheck wrote) and refuses
+any other existing file unless ``--force``, as ``baseline`` does.
 """
 
 from __future__ import annotations
@@ -20,13 +22,19 @@ from theorycheck.running.loading import add_loading_arguments, load_from_args
 
 NAME = "table"
 HELP = "Write a run's claims (results.json) as a LaTeX table: claim, kind, verdict, key numbers, source."
+#: First line of every table written: how ``--out`` recognises a file it may replace.
+MARKER = "% written by theorycheck table"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", metavar="RESULTS.json", help="results.json of a run (e.g. reports/latest/results.json)")
-    p.add_argument("--out", metavar="FILE.tex", help="write here (default: standard output); never over a directory")
+    p.add_argument("--out", metavar="FILE.tex",
+                   help="write here (default: standard output); replaces only a table theorycheck wrote, never a "
+                        "directory")
+    p.add_argument("--force", action="store_true", help="replace `--out` even if theorycheck did not write it")
     p.add_argument("--standalone", action="store_true", help="a complete document (compiles with pdflatex)")
-    p.add_argument("--caption", default="Claims checked numerically with theorycheck.", help="the table's caption")
+    p.add_argument("--caption", default="Claims checked numerically with theorycheck.", metavar="TEXT",
+                   help="the table's caption")
     add_loading_arguments(p)
 
 
@@ -38,6 +46,15 @@ def kinds_of(claim_ids: list[str]) -> dict[str, str]:
     return {cid: getattr(registered.get(cid), "statement_kind", "") or "" for cid in claim_ids}
 
 
+def written_by_table(path: Path) -> bool:
+    """Whether ``path`` starts with :data:`MARKER` (unreadable counts as not)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(MARKER)) == MARKER.encode()
+    except OSError:
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     from theorycheck.core.errors import InputError
     from theorycheck.reporting.latex import render_latex_table
@@ -45,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
     record = load_run(args.results, "results file")
     load_from_args(args)
-    text = render_latex_table(record, kinds=kinds_of([e.claim_id for e in record.claims]),
-                              standalone=args.standalone, caption=args.caption)
+    text = f"{MARKER} from {Path(args.results).name}; `theorycheck table --out` replaces it\n" + render_latex_table(
+        record, kinds=kinds_of([e.claim_id for e in record.claims]), standalone=args.standalone, caption=args.caption)
     if not args.out:
         sys.stdout.write(text)
         return 0
@@ -55,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"`--out` {str(out)!r} is a directory; give a file name such as claims.tex.")
     if not out.parent.is_dir():
         raise InputError(f"`--out`: the directory {str(out.parent)!r} does not exist.")
+    if out.exists() and not args.force and not written_by_table(out):
+        raise InputError(f"`--out` {str(out)!r} exists and was not written by theorycheck table; not replacing it "
+                         f"without --force.")
     from theorycheck.core.files import write_atomically
 
     try:
@@ -65,4 +85,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["HELP", "NAME", "add_arguments", "kinds_of", "run"]
+__all__ = ["HELP", "MARKER", "NAME", "add_arguments", "kinds_of", "run", "written_by_table"]
