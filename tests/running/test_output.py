@@ -40,6 +40,7 @@ EXAMPLES = {
     "flatness": [["flatness", "--features", "{d}/X.npy", "--targets", "{d}/y.npy", "--width", "4", "--lr", "0.1",
                   "--steps", "40", "--json"]],
     "modified": [["modified", "--loss", "rosenbrock", "--order", "1", "--json"]],
+    "show": [["show", "--paper", "ma-ying", "--results", str(ROOT / "reports" / "baseline.json"), "--json"]],
 }
 
 

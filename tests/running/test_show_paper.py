@@ -11,7 +11,7 @@ from theorycheck.running.cli import main
 from _synthetic import record_with_papers
 
 #: The keys of ``show --paper --json`` (one dict, built by commands.show.paper_payload).
-PAYLOAD_KEYS = {"paper", "results", "run", "tally", "statements"}
+PAYLOAD_KEYS = {"schema_version", "paper", "results", "run", "tally", "statements"}
 STATEMENT_KEYS = {"number", "where", "place", "text", "status", "standing", "not_checked", "note", "claims"}
 
 

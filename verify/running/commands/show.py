@@ -11,7 +11,6 @@ one JSON object (:func:`paper_payload`).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from theorycheck.claims import registry
 from theorycheck.core.errors import InputError
 from theorycheck.core.evidence import failure_label
 from theorycheck.running.loading import add_loading_arguments, load_from_args, resolve
+from theorycheck.running.output import emit
 
 NAME = "show"
 HELP = "Show one claim (source, statement, what would make it fail), or with --paper one paper statement by statement."
@@ -114,7 +114,7 @@ def _show_paper(name: str, results_path: str | None, as_json: bool) -> int:
     record, results = _results(results_path)
     view = paper_views([paper.to_json()], record.claims if record is not None else [])[0]
     if as_json:
-        print(json.dumps(paper_payload(view, results, record), indent=1, ensure_ascii=False))
+        emit("show", paper_payload(view, results, record), indent=1, ensure_ascii=False)
         return 0
     print(f"{view.short}: {view.citation}")
     if view.url:
