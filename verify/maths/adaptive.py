@@ -214,7 +214,7 @@ def adam_slow_orbit(loss: Loss, beta1: Any, beta2: Any, eps: Any, theta0: Sequen
     # the shooting needs digits beyond the fast-mode residual whatever the caller's precision
     dps = max(int(mpmath.mp.dps), transient_digits + 12)
     with mpmath.workdps(dps + 5):
-        start = _newton(miss, th0, dps - 5)
+        start = _newton(miss, th0, dps - 5, what=f"Adam (β={beta1}, ρ={beta2}, ε={eps})")
         return [list(p) for p in run(start, N + n)[N:]]
 
 

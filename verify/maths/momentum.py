@@ -185,20 +185,25 @@ def periodic_slow_orbit(gradients: Sequence[Callable[[Sequence[Any]], Sequence[A
             end = run(list(start), N)[-1]
             return [e - t for e, t in zip(end, th0)]
 
-        start = _newton(miss, th0, digits)
+        start = _newton(miss, th0, digits, what="heavy ball (β = " + str(bq) + ")")
         return [list(q) for q in run(start, N + n)[N:]]
 
 
-def _newton(miss: Callable[..., list[Any]], th0: list[Any], digits: int, max_iter: int = 40) -> list[Any]:
+def _newton(miss: Callable[..., list[Any]], th0: list[Any], digits: int, max_iter: int = 40,
+            what: str = "heavy ball", guess: Sequence[Any] | None = None) -> list[Any]:
     """Solve miss(θ_s) = 0 by Newton with a forward-difference Jacobian (step 10^{−(dps/2)}) and step halving.
 
-    The first guess is θ₀ minus the drift of a run started at θ₀ (a fixed-point step).
+    The first guess is ``guess`` or else θ₀ minus the drift of a run started at θ₀ (a fixed-point step). ``what``
+    names the optimiser whose slow manifold θ₀ is placed on, for the message when Newton does not converge.
     """
     d = len(th0)
-    # first guess: undo the forward drift of a run started at θ₀ itself (forward runs only:
-    # walking upstream by gradient ascent blows up on non-convex losses such as Rosenbrock)
-    drift = miss(*th0)
-    x = [t - r for t, r in zip(th0, drift)]
+    if guess is not None:
+        x = list(guess)
+    else:
+        # first guess: undo the forward drift of a run started at θ₀ itself (forward runs only:
+        # walking upstream by gradient ascent blows up on non-convex losses such as Rosenbrock)
+        drift = miss(*th0)
+        x = [t - r for t, r in zip(th0, drift)]
     tol = mpmath.mpf(10) ** (-digits - 3)
     eps = mpmath.mpf(10) ** (-(mpmath.mp.dps // 2))
     r = miss(*x)
@@ -225,8 +230,9 @@ def _newton(miss: Callable[..., list[Any]], th0: list[Any], digits: int, max_ite
                 break
             lam /= 2
         x, r = xn, rn
-    raise InputError(f"could not place θ₀ on the heavy-ball slow manifold (residual {mpmath.nstr(nr, 3)}); "
-                     "use a smaller h or fewer digits (N·h must stay of order one).")
+    raise InputError(f"could not place θ₀ on the slow manifold of {what} (residual {mpmath.nstr(nr, 3)} after "
+                     f"{max_iter} Newton steps): the run from upstream that must end at θ₀ is too long or too stiff "
+                     "at this step size; try smaller steps (`--steps`) or more digits (`--digits`).")
 
 
 def slow_manifold_limit(beta: Any) -> float:
