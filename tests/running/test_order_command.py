@@ -169,7 +169,11 @@ def test_a_wrong_sign_is_seen_by_the_order_command(capsys):
     (["--optimizer", "adam", "--beta2", "-0.1"], "--beta2"),
     (["--optimizer", "adam", "--eps", "0"], "--eps"),
     (["--optimizer", "rmsprop", "--against", "bernoulli:2"], "--against"),
-    (["--optimizer", "heavy-ball", "--beta", "0"], "--beta"),
+    (["--optimizer", "heavy-ball", "--beta", "1"], "--beta"),
+    (["--optimizer", "gd", "--beta", "1/2"], "no hyper-parameter beta"),
+    (["--optimizer", "nesterov", "--param", "dampening=1/2"], "no hyper-parameter dampening"),
+    (["--optimizer", "momentum", "--param", "dampening"], "NAME=VALUE"),
+    (["--optimizer", "heavy-ball", "--against", "modified:5"], "h^4"),
 ])
 def test_bad_optimizer_input_is_one_line(argv, needle, capsys):
     rc = main(["order", "--loss", "quadratic", *argv])
