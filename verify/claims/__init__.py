@@ -8,7 +8,8 @@
 * :mod:`~theorycheck.claims.sources`: the citations;
 * one module per body of theory: :mod:`~theorycheck.claims.backward_error`, :mod:`~theorycheck.claims.implicit_reg`,
   :mod:`~theorycheck.claims.stability`, :mod:`~theorycheck.claims.nets`,
-  :mod:`~theorycheck.claims.adaptive` (Adam and RMSProp).
+  :mod:`~theorycheck.claims.adaptive` (Adam and RMSProp), :mod:`~theorycheck.claims.optimizers` (the optimiser
+  protocol against the hand derivations and the published momentum and Adam results).
 
 Everything loads on first use.
 """
@@ -17,7 +18,8 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["adaptive", "backward_error", "base", "implicit_reg", "kinds", "nets", "registry", "sources", "stability"],
+    submodules=["adaptive", "backward_error", "base", "implicit_reg", "kinds", "nets", "optimizers", "registry", "sources",
+                "stability"],
     submod_attrs={
         "base": ["Checked", "Claim", "Key", "Sizes"],
         "kinds": ["ConditionClaim", "EffectClaim", "Ladder", "OrderClaim", "PropertyClaim"],

@@ -40,6 +40,30 @@ KOVACHKI_STUART = ("Kovachki & Stuart, Continuous Time Analysis of Momentum Meth
                    "manifold); Hairer, Lubich & Wanner, GNI, ch. XV.2 (underlying one-step method of a two-step "
                    "scheme)")
 
+KOVACHKI_STUART_PAPER = "Kovachki & Stuart, Continuous Time Analysis of Momentum Methods, JMLR 22(17):1–40 (2021)"
+
+KOVACHKI_STUART_FLOW = (f"{KOVACHKI_STUART_PAPER}, abstract (first of their three results): \"standard "
+                        "implementations of fixed momentum methods approximate a time-rescaled gradient descent flow, "
+                        "asymptotically as the learning rate shrinks to zero\", for heavy ball and Nesterov's method "
+                        "with fixed momentum (theorem number and the form of the rescaling not checked against the "
+                        "paper)")
+
+KOVACHKI_STUART_MODIFIED = (f"{KOVACHKI_STUART_PAPER}, abstract (second and third results): continuous-time "
+                            "approximations \"in which the small but fixed learning rate appears as a parameter\" "
+                            "(the method of modified equations) and an exponentially attractive invariant manifold; "
+                            "their modified equations' coefficients not checked against the paper")
+
+SUTSKEVER = ("Sutskever, Martens, Dahl & Hinton, On the importance of initialization and momentum in deep learning, "
+             "ICML 2013 (Nesterov's method with constant momentum in the look-ahead form v ← βv − h∇L(θ + βv); not "
+             "checked against the paper)")
+
+GHOSH_REGULARISER = ("Ghosh, Lyu, Zhang & Wang, Implicit regularization in Heavy-ball momentum accelerated SGD, ICLR "
+                     "2023 (arXiv:2302.00849), abstract: GD+M \"follows a continuous trajectory induced by a modified "
+                     "loss, which consists of an original loss and an implicit regularizer\", stronger than GD's by "
+                     "the factor (1+β)/(1−β); stated here as L̃ = L/(1−β) + h(1+β)/(4(1−β)³)‖∇L‖² with time in units "
+                     "of h (θ_n ≈ y(nh)), equivalently L + h(1+β)/(4(1−β)²)‖∇L‖² in the time t/(1−β) (theorem number "
+                     "and the paper's own normalisation not checked against the paper)")
+
 MULAYOFF_MICHAELI = "Mulayoff & Michaeli, Exact Mean Square Linear Stability Analysis for SGD, arXiv:2306.07850"
 
 WU_MA_E = ("Wu, Ma & E, How SGD Selects the Global Minima in Over-parameterized Learning, NeurIPS 2018, Sec. 3 "
@@ -56,5 +80,6 @@ CATTANEO = ("Cattaneo, Klusowski & Shigida, On the Implicit Bias of Adam, ICML 2
             "‖v‖_{1,ε} = Σᵢ√(vᵢ² + ε) and ε inside the square root of the update (closed-form coefficients and "
             "theorem numbers not checked against the paper)")
 
-__all__ = ["BARRETT_DHERIN", "BERNOULLI_SERIES", "CATTANEO", "GHOSH", "HLW", "HNW", "IGR_PREDICTIONS", "IGR_THEOREM",
-           "KOVACHKI_STUART", "MA_YING", "MA_YING_STABILITY", "MULAYOFF_MICHAELI", "SMITH", "WU_MA_E"]
+__all__ = ["BARRETT_DHERIN", "BERNOULLI_SERIES", "CATTANEO", "GHOSH", "GHOSH_REGULARISER", "HLW", "HNW",
+           "IGR_PREDICTIONS", "IGR_THEOREM", "KOVACHKI_STUART", "KOVACHKI_STUART_FLOW", "KOVACHKI_STUART_MODIFIED",
+           "KOVACHKI_STUART_PAPER", "MA_YING", "MA_YING_STABILITY", "MULAYOFF_MICHAELI", "SMITH", "SUTSKEVER", "WU_MA_E"]

@@ -125,6 +125,22 @@ class ModifiedEquation:
         """F₀ … F_K of the concrete loss (d components each)."""
         return [[concrete(c, self.loss) for c in F] for F in self.generic]
 
+    def values_at(self, point: Sequence[Any], dps: int = 50) -> list[list[Any]]:
+        """F₀(θ) … F_K(θ) at ``point`` in mpmath at ``dps`` digits, from the generic terms and ∂^αL at the point
+        (much cheaper than compiling the concrete terms)."""
+        from theorycheck.maths.numbers import as_mpf
+        from theorycheck.maths.slow_manifold import jet_index
+
+        xs = list(self.loss.variables)
+        flat = [c for F in self.generic for c in F]
+        jets = sorted({s for c in flat for s in c.free_symbols if jet_index(s) is not None}, key=str)
+        with mpmath.workdps(dps):
+            x = [as_mpf(p, "point") for p in point]
+            derivs = sp.lambdify(xs, [self.loss.derivative(jet_index(s)) for s in jets], modules="mpmath")(*x)
+            values = sp.lambdify(jets + xs, flat, modules="mpmath", cse=True)(*derivs, *x)
+            d = self.loss.dim
+            return [[mpmath.mpmathify(v) for v in values[j * d:(j + 1) * d]] for j in range(len(self.generic))]
+
     @property
     def is_gradient_descent(self) -> bool:
         """Whether the θ-map is θ − h∇L(θ) to the order derived (ψ₁ = −∇L, ψ₂ = … = 0)."""
