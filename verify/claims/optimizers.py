@@ -100,17 +100,10 @@ def _slow_map(rule: Any, loss: Any, theta0: Sequence[Fraction], order: int = 1) 
 
 
 def rule_ladder(rule: Any, eq: Any, theta0: Sequence[Fraction], n: int = 4) -> list[Fraction]:
-    """The slow-manifold ladder of ``rule`` at θ₀ (:func:`~theorycheck.numerics.ladders.slow_manifold_ladder`), fixed
-    before measuring from the leading flow's rate and the fast factor."""
-    import numpy as np
-
-    xs = eq.loss.variables
-    jac = sp.lambdify(xs, sp.Matrix(eq.terms[0]).jacobian(sp.Matrix(xs)), modules="mpmath")
-    with mpmath.workdps(30):
-        th = [mpmath.mpf(p.numerator) / p.denominator for p in theta0]
-        J = np.array(mpmath.matrix(jac(*th)).tolist(), dtype=float)
-        rho = maths.slow_manifold.fast_factor(rule, eq.loss, th, eq.manifold.state_function()(th, 0))
-    return numerics.ladders.slow_manifold_ladder(float(np.max(np.abs(np.linalg.eigvals(J)))), rho, n)
+    """The slow-manifold ladder of ``rule`` at θ₀, fixed before measuring from the leading flow's rate and the fast
+    factor (:func:`~theorycheck.numerics.optimizer_order.default_ladder`)."""
+    s = numerics.optimizer_order.Setup(rule, eq, None, None, 0)
+    return numerics.optimizer_order.default_ladder(s, theta0, n)
 
 
 def _orders(checked: Checked, needle: str) -> list[float]:

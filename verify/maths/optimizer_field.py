@@ -186,6 +186,10 @@ def derive(optimizer: Any, loss: Any, order: int, point: Sequence[Any] | None = 
     k = int(order)
     if k < 0:
         raise InputError(f"order must be ≥ 0, got {order!r}.")
+    if k > MAX_ORDER and not ModifiedEquation(opt, loss, 1, expand(opt, loss, 2, point)).is_gradient_descent:
+        # refused before the long expansion: only gradient descent's terms go beyond (its map has no h² term)
+        raise InputError(f"the modified field of {opt.label} is derived symbolically up to h^{MAX_ORDER}; got "
+                         f"order {k}.")
     return ModifiedEquation(opt, loss, k, expand(opt, loss, k + 1, point))
 
 

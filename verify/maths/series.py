@@ -40,7 +40,7 @@ from sympy.core.sympify import CantSympify
 from theorycheck.core.errors import InputError
 from theorycheck.maths.scalar import FUNCTIONS
 
-_DECIDER: contextvars.ContextVar[Callable[[sp.Expr], int] | None] = contextvars.ContextVar(
+_DECIDER: contextvars.ContextVar[Callable[[sp.Expr, bool], int] | None] = contextvars.ContextVar(
     "theorycheck_series_decider", default=None)
 
 
@@ -53,8 +53,12 @@ class NotSymbolicError(InputError):
 
 
 @contextmanager
-def deciding(sign_of: Callable[[sp.Expr], int] | None) -> Iterator[None]:
-    """Decide comparisons of series by ``sign_of(order-0 part)`` (−1, 0 or 1 at the point) within the block."""
+def deciding(sign_of: Callable[[sp.Expr, bool], int] | None) -> Iterator[None]:
+    """Decide comparisons of series by ``sign_of(order-0 part, guard)`` (−1, 0 or 1 at the point) within the block.
+
+    ``guard`` is True for the check that a root, quotient or logarithm does not meet 0, which may answer 2
+    (undecided) instead of finding the state it needs.
+    """
     token = _DECIDER.set(sign_of)
     try:
         yield
@@ -234,17 +238,20 @@ class Series(CantSympify):
         if decide is None:
             raise NotSmoothError(f"the step {what}: it is not smooth everywhere, so its expansion needs a point "
                                  "(give the point of the study) where the branch is decided")
-        s = decide(e)
+        s = decide(e, False)
         if s == 0:
             raise NotSmoothError(f"the step {what} at a value that is 0 at the point: a kink of the step, where no "
                                  "modified equation exists")
         return s
 
     def _nonzero_at_point(self, e: sp.Expr, what: str) -> None:
+        """Refuse a root, quotient or logarithm of a value that vanishes at the point (a guard, not a branch: a value
+        that depends on the unknown state is left to the solve)."""
         if _is_zero(e):
             raise NotSmoothError(f"the step {what} at h = 0 (not smooth there)")
-        if _DECIDER.get() is not None and not e.is_number:
-            self._sign(e, what)
+        decide = _DECIDER.get()
+        if decide is not None and not e.is_number and decide(e, True) == 0:
+            raise NotSmoothError(f"the step {what} at the point: not smooth there, so no modified equation exists")
 
     def _compare(self, other: Any) -> int:
         d = self - self._lift(other)

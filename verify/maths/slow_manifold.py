@@ -262,19 +262,24 @@ class SlowManifold:
         return state_at
 
 
-def _point_decider(opt: Optimizer, loss: Any, point: Sequence[Any], unknowns: Sequence[sp.Symbol]) -> Callable[[sp.Expr], int]:
+def _point_decider(opt: Optimizer, loss: Any, point: Sequence[Any], unknowns: Sequence[sp.Symbol]
+                   ) -> Callable[[sp.Expr, bool], int]:
     """The sign at ``point`` of an expression in θ, L_α and the order-0 state unknowns (the settled state there)."""
-    with mpmath.workdps(40):
-        th = as_mpf_vector(point, "point")
-        settled = settle(opt, loss, th) if unknowns else []
     from theorycheck.maths.numbers import as_fraction
 
     exact = [as_fraction(p, "point") for p in point]
     values: dict[Any, Any] = {x: sp.Rational(p.numerator, p.denominator) for x, p in zip(loss.variables, exact)}
-    values.update({u: sp.Float(mpmath.nstr(v, 40), 40) for u, v in zip(unknowns, settled)})
     cache: dict[sp.Dummy, Any] = {}
+    unknown = set(unknowns)
 
-    def sign_of(expr: sp.Expr) -> int:
+    def sign_of(expr: sp.Expr, guard: bool = False) -> int:
+        if expr.free_symbols & unknown and not unknown <= set(values):
+            if guard:
+                return 2  # a guard on the unknown state: the solve for the state decides
+            # a decision on the state itself at h = 0: the settled state at the point, found once
+            with mpmath.workdps(40):
+                settled = settle(opt, loss, as_mpf_vector(point, "point"))
+            values.update({u: sp.Float(mpmath.nstr(v, 40), 40) for u, v in zip(unknowns, settled)})
         table = dict(values)
         for s in expr.free_symbols:
             a = _ALPHA.get(s)  # type: ignore[call-overload]

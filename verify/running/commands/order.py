@@ -31,7 +31,6 @@ import argparse
 import json
 import math
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -42,8 +41,6 @@ HELP = ("Measure the local (or global) order of an optimiser (a shipped one or F
         "modified:K, bernoulli:K.")
 #: Working digits of the slow-manifold studies unless --digits says otherwise (as the claims use).
 SLOW_MANIFOLD_DIGITS = 30
-#: Steps of the default ladder of a rule with state (:func:`~theorycheck.numerics.ladders.slow_manifold_ladder`).
-SLOW_MANIFOLD_LADDER = 4
 
 KINDS = ("local", "global")
 #: GD's default ladder.
@@ -158,98 +155,17 @@ def _choice(value: str, allowed: tuple[str, ...], arg: str) -> str:
     return value
 
 
-@dataclass
-class Optimiser:
-    """What ``--optimizer`` resolves to for one study: the rule, its derivation, the map measured and the field.
-
-    Attributes
-    ----------
-    rule : Optimizer
-        The update rule with its hyper-parameters.
-    equation : ModifiedEquation
-        Its modified equation on the slow manifold (:func:`~theorycheck.maths.optimizer_field.derive`).
-    step : StepMap
-        The θ-map measured: the rule itself without state, its slow-manifold map with state.
-    field : Field
-        The field of ``--against``; ``local_order`` the optimiser's local order against it.
-    """
-
-    rule: Any
-    equation: Any
-    step: Any
-    field: Any
-    local_order: int
-
-    @property
-    def stateful(self) -> bool:
-        return self.equation.manifold.state_size > 0
-
-    @property
-    def label(self) -> str:
-        return self.rule.label + (", slow manifold" if self.stateful else "")
-
-
-def _against_order(spec: str) -> tuple[str, int]:
-    """``--against`` as (family, K) with K the highest power of h of the field (flow 0, igr 1)."""
-    from theorycheck.maths.modified import parse_against
-
-    return parse_against(spec)
-
-
-def optimiser(args: argparse.Namespace, loss: Any, theta0: Sequence[Fraction] | None = None) -> Optimiser:
-    """Resolve ``--optimizer`` with its hyper-parameters, derive its modified equation and pick the field.
-
-    One mechanism for every rule (:mod:`theorycheck.maths.optimizer_field`). Where the derived θ-map is
-    θ − h∇L (gradient descent), the terms of GD's jets are used (the same terms, and GD's Bernoulli series
-    and IGR field are defined); otherwise ``--against`` is ``flow``, ``igr`` (= ``modified:1``) or
-    ``modified:K`` of the rule's own modified field.
-    """
-    from theorycheck.maths.modified import against_field
-    from theorycheck.maths.optimizer_field import MAX_ORDER, derive
-    from theorycheck.maths.slow_manifold import SlowMap
+def optimiser(args: argparse.Namespace, loss: Any, theta0: Sequence[Fraction] | None = None) -> Any:
+    """Resolve ``--optimizer`` with its hyper-parameters and set its study up
+    (:func:`~theorycheck.numerics.optimizer_order.setup`: one mechanism for every rule)."""
+    from theorycheck.numerics.optimizer_order import setup
     from theorycheck.running.user_code import apply_hyperparameters, resolve_optimizer
 
     rule = apply_hyperparameters(resolve_optimizer(getattr(args, "optimizer", None) or "gd"), args)
-    family, k = _against_order(args.against)
-    equation = derive(rule, loss, k, theta0)
-    if equation.is_gradient_descent:
-        field, local_order = against_field(loss, args.against)
-    else:
-        if family == "bernoulli":
-            raise InputError(f"`--against {args.against}` is the Bernoulli series of gradient descent, and the θ-map "
-                             f"of {rule.label} is not θ − h∇L(θ); use modified:K, its own modified field.")
-        if k > MAX_ORDER:
-            raise InputError(f"`--against {args.against}`: the modified field of {rule.label} is derived up to "
-                             f"h^{MAX_ORDER}; use a smaller K.")
-        field, local_order = equation.field(k), k + 2
-    stateful = equation.manifold.state_size > 0
-    step = SlowMap(rule, loss, manifold=equation.manifold) if stateful else SlowMap(rule, loss)
-    return Optimiser(rule, equation, step, field, local_order)
+    return setup(rule, loss, args.against, theta0)
 
 
-def _default_ladder(opt: Optimiser, theta0: Sequence[Fraction]) -> list[Fraction]:
-    """The ladder of a rule with state, from its flow rate and fast factor (:func:`~theorycheck.numerics.ladders.slow_manifold_ladder`)."""
-    import mpmath
-    import numpy as np
-    import sympy as sp
-
-    from theorycheck.maths.numbers import as_mpf_vector
-    from theorycheck.maths.slow_manifold import fast_factor
-    from theorycheck.numerics.ladders import slow_manifold_ladder
-
-    F0 = opt.equation.terms[0]
-    xs = opt.equation.loss.variables
-    jac = sp.lambdify(xs, sp.Matrix(F0).jacobian(sp.Matrix(xs)), modules="mpmath")
-    with mpmath.workdps(30):
-        th = as_mpf_vector(theta0)
-        J = np.array(mpmath.matrix(jac(*th)).tolist(), dtype=float)
-        state = opt.equation.manifold.state_function()(th, 0)
-        rho = fast_factor(opt.rule, opt.equation.loss, th, state)
-    lam = float(np.max(np.abs(np.linalg.eigvals(J)))) if J.size else 0.0
-    return slow_manifold_ladder(lam, rho, SLOW_MANIFOLD_LADDER)
-
-
-def check_rule(opt: Optimiser, theta0: Sequence[Fraction], h: Fraction) -> None:
+def check_rule(opt: Any, theta0: Sequence[Fraction], h: Fraction) -> None:
     """One step of the rule at θ₀ on its settled state, in mpmath: a step that raises, returns the wrong length or a
     non-finite value is one InputError naming the optimiser (its file and line when it raised)."""
     import mpmath
@@ -358,6 +274,7 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Validate the arguments, run the study; return (OrderStudy, description of the run)."""
     from theorycheck.maths.losses import ZOO, ZOO_POINTS, check_function_at
     from theorycheck.numerics.integrate import validate_backend
+    from theorycheck.numerics.optimizer_order import default_ladder
     from theorycheck.running.user_code import is_file_spec, resolve_loss
 
     backend = validate_backend(args.backend, "--backend")
@@ -383,7 +300,7 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         field, local_order = opt.field, opt.local_order
         ops = _check_field_size(field, args.against)
         if args.steps is None:
-            steps = _default_ladder(opt, theta0) if opt.stateful else parse_steps(GD_STEPS)
+            steps = default_ladder(opt, theta0)
         else:
             steps = parse_steps(args.steps)
     check_defined(loss, field, theta0, steps[0])
@@ -409,7 +326,7 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
                         _rule_info(opt))
 
 
-def _rule_info(opt: Optimiser) -> dict[str, Any]:
+def _rule_info(opt: Any) -> dict[str, Any]:
     """The optimiser's part of the output: its hyper-parameters, the derivation's route, whether it has state."""
     return {"hyperparameters": {k: str(v) for k, v in opt.rule.hyperparameters.items()},
             "route": opt.equation.route, "slow_manifold": opt.stateful}
@@ -558,7 +475,7 @@ def run(args: argparse.Namespace) -> int:
 
 __all__ = [
     "EXIT", "GD_STEPS", "HELP", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE", "MIN_STEPS", "NAME",
-    "Optimiser", "SLOW_MANIFOLD_DIGITS", "SLOW_MANIFOLD_LADDER", "SYMBOLIC_SECONDS", "add_arguments", "check_defined",
+    "SLOW_MANIFOLD_DIGITS", "SYMBOLIC_SECONDS", "add_arguments", "check_defined",
     "check_rule", "measure", "measure_from_setup", "optimiser", "parse_digits", "parse_point", "parse_steps", "run",
     "table", "to_json",
 ]
