@@ -31,8 +31,12 @@ descends the perturbed one-norm (penalises it, as GD's h/2·H g penalises
 ‖∇L‖²); where c_j < 0 it climbs it (anti-penalises). For √ε ≪ |g| the sign is
 that of β/(1−β) − ρ/(1−ρ) late in training (b_n, r_n → their limits): Adam's
 usual ρ > β anti-penalises; a large ε (ε/R² → 1) gives c → b_n + ½ > 0,
-GD's sign. At ε → ∞ with h/√ε fixed the field is GD's IGR field in the time
-t/√ε (a check the tests make). Step 0 has b₀ = r₀ = 0: one Euler step of
+GD's sign. At ε → ∞ with ĥ = h/√ε fixed, R → √ε and c_j → b + ½ = (1+β)/(2(1−β)),
+so in the time t/√ε the field is −g − ĥ·(1+β)/(2(1−β))·Hg: that of momentum
+with dampening β (m is the moving average of the gradients: heavy ball at the
+step ĥ(1−β), whose first-order term is (1−β)²·(1+β)/(2(1−β)³) = (1+β)/(2(1−β))
+times Hg), which is GD's IGR field −∇(L + (ĥ/4)‖∇L‖²) only for β = 0
+(RMSProp, c = ½); the tests check both. Step 0 has b₀ = r₀ = 0: one Euler step of
 −g/R. The form is the one Cattaneo et al. state (their abstract: the ODE terms
 "either penalize the (perturbed) one-norm of the loss gradients or, conversely,
 impede its reduction"); their closed-form coefficients were not checked

@@ -526,9 +526,10 @@ def slow_orbit(optimizer: Any, loss: Any, theta0: Sequence[Any], h: Any, n: int,
         guess = _upstream(manifold, th0, N * hh) if manifold is not None else None
         try:
             start = _newton(miss, th0, digits, what=opt.label, guess=guess)
-        except (ZeroDivisionError, OverflowError):
-            raise DivergenceError(f"{opt.describe()}: the run that places θ₀ on the slow manifold diverged at h = "
-                                  f"{mpmath.nstr(hh, 6)}; try smaller steps.") from None
+        except (ZeroDivisionError, OverflowError, DivergenceError):
+            raise DivergenceError(f"could not place θ₀ on the slow manifold of {opt.label}: a run of {N} steps from "
+                                  f"upstream diverged at h = {mpmath.nstr(hh, 6)}; try smaller steps (`--steps`) or "
+                                  "more digits (`--digits`).") from None
         return [list(q) for q in run(start, N + int(n))[N:]]
 
 
