@@ -48,6 +48,11 @@ AGREEMENT_DIGITS = 30
 COMPARISON_DPS = 60
 
 
+def _beta() -> Any:
+    """The symbolic momentum factor β of the identities that hold for every β (sympy loaded on first use)."""
+    return sp.Symbol("beta", positive=True)
+
+
 def _zoo(name: str) -> tuple[Any, tuple[Fraction, ...]]:
     loss = maths.losses.ZOO[name]
     return loss, maths.losses.exact_point(loss, maths.losses.ZOO_POINTS[name])
@@ -281,14 +286,9 @@ class NesterovModifiedFlow(OrderClaim):
         return sp.sympify(self.factor, locals={"beta": sp.Symbol("beta")}).subs(sp.Symbol("beta"), b)
 
     def check(self, ctx: RunContext) -> Iterable[Ladder | Case | Figure]:
-        b = sp.Symbol("beta", positive=True)
-        loss2 = maths.losses.ZOO["logistic"]  # only its dimension enters: the identity is over a generic loss
-        eq = maths.optimizer_field.derive(builtin("nesterov", beta=b), loss2, 1)
-        g, H = _generic_gradient_hessian(2)
-        kappa = self._kappa(b)
-        closed = [[-x / (1 - b) for x in g], [-kappa / (2 * (1 - b) ** 2) * x for x in _matvec(H, g)]]
-        yield _identity_case("generic loss, every β: F₀, F₁ of the nesterov file = closed form with κ₁",
-                             eq.generic, closed, f"κ = {sp.simplify(kappa)}")
+        b = _beta()
+        yield _first_order_identity("nesterov", self._kappa(b),
+                                    "generic loss, every β: F₀, F₁ of the nesterov file = closed form with κ₁")
         beta = self.beta
         for name in self.losses_sizes.pick(ctx, self.losses):
             loss, theta0 = _zoo(name)
@@ -313,6 +313,16 @@ class NesterovModifiedFlow(OrderClaim):
         main, contrast = _orders(checked, "κ₁ flow"), _orders(checked, "contrast")
         return (f"local order vs κ₁ flow {', '.join(f'{o:.3f}' for o in main)} (expected {self.expected_order:g}); "
                 f"vs heavy ball's {', '.join(f'{o:.3f}' for o in contrast)}; κ₁(1/2) = {key['kappa_at_half']:g}")
+
+
+def _first_order_identity(rule_name: str, kappa: Any, name: str) -> Case:
+    """Whether the general route's F₀, F₁ of a momentum file with symbolic β are −∇[L/(1−β) + h·κ/(4(1−β)²)‖∇L‖²],
+    i.e. F₀ = −g/(1−β) and F₁ = −κ/(2(1−β)²)·Hg, exactly, for a generic loss in two variables (jet symbols)."""
+    b = _beta()
+    eq = maths.optimizer_field.derive(builtin(rule_name, beta=b), maths.losses.ZOO["logistic"], 1)
+    g, H = _generic_gradient_hessian(2)
+    closed = [[-x / (1 - b) for x in g], [-kappa / (2 * (1 - b) ** 2) * x for x in _matvec(H, g)]]
+    return _identity_case(name, eq.generic, closed, f"κ = {sp.simplify(kappa)}")
 
 
 def _generic_gradient_hessian(d: int) -> tuple[list[Any], list[list[Any]]]:
@@ -359,14 +369,10 @@ class GhoshHeavyBallRegulariser(OrderClaim):
     losses: tuple[str, ...] | None = None
 
     def check(self, ctx: RunContext) -> Iterable[Ladder | Case | Figure]:
-        b = sp.Symbol("beta", positive=True)
-        eq = maths.optimizer_field.derive(builtin("heavy-ball", beta=b), maths.losses.ZOO["logistic"], 1)
-        g, H = _generic_gradient_hessian(2)
+        b = _beta()
         kappa = (1 + b) / (1 - b) if self.kappa is None else sp.sympify(self.kappa, locals={"beta": b})
-        # −∇L̃ with L̃ = L/(1−β) + h·κ/(4(1−β)²)‖∇L‖²: F₀ = −g/(1−β), F₁ = −κ/(2(1−β)²)·Hg
-        closed = [[-x / (1 - b) for x in g], [-kappa / (2 * (1 - b) ** 2) * x for x in _matvec(H, g)]]
-        yield _identity_case("generic loss, every β: F₀ + hF₁ of the heavy-ball file = −∇L̃", eq.generic, closed,
-                             f"κ = {sp.simplify(kappa)}")
+        yield _first_order_identity("heavy-ball", kappa,
+                                    "generic loss, every β: F₀ + hF₁ of the heavy-ball file = −∇L̃")
         for name in self.losses_sizes.pick(ctx, self.losses):
             loss, theta0 = _zoo(name)
             rule = builtin("heavy-ball", beta=self.beta)
@@ -448,13 +454,8 @@ class CattaneoAdaptiveFirstOrder(OrderClaim):
                    eps: Fraction) -> Case:
         """c_j recovered from the general route's F₁: c_j = −F₁_j·R_j/∂_j‖∇L‖_{1,ε}, against the closed form's sign."""
         with mpmath.workdps(40):
-            x = [mpmath.mpf(p.numerator) / p.denominator for p in theta0]
-            g = loss.gradient_mpmath(x)
-            e = mpmath.mpf(eps.numerator) / eps.denominator
-            R = [mpmath.sqrt(gi * gi + e) for gi in g]
-            Hm = mpmath.matrix(sp.lambdify(loss.variables, loss.hessian, modules="mpmath")(*x))
-            dN = [sum(Hm[i, j] * g[i] / R[i] for i in range(len(x))) for j in range(len(x))]
-            F1 = sp.lambdify(loss.variables, eq.terms[1], modules="mpmath")(*x)
+            g, R, dN = maths.adaptive.one_norm_gradient(loss, theta0, eps)
+            F1 = eq.values_at(theta0, 40)[1]
             measured = [float(-f * r / dn) for f, r, dn in zip(F1, R, dN)]
         closed = [float(self.sign * maths.adaptive.one_norm_coefficient(b1, b2, eps, sp.Rational(str(mpmath.nstr(gj, 30)))))
                   for gj in g]

@@ -227,6 +227,18 @@ def adam_slow_map(loss: Loss, beta1: Any, beta2: Any, eps: Any) -> StepMap:
     return cached_step(lambda theta, h: adam_slow_orbit(loss, beta1, beta2, eps, theta, h, 1)[1])
 
 
+def one_norm_gradient(loss: Loss, theta: Sequence[Any], eps: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """(g, R, ∇N) at θ in mpmath at the current precision: g = ∇L, R_j = √(g_j² + ε), ∇N = H(g/R) the gradient of
+    the perturbed one-norm N = ‖∇L‖_{1,ε} = Σ_j R_j."""
+    e = _mp(_rational(eps, "eps"))
+    th = [as_mpf(x, "theta") for x in theta]
+    g: list[Any] = list(loss.gradient_mpmath(th))
+    R = [mpmath.sqrt(gi * gi + e) for gi in g]
+    Hm = mpmath.matrix(sp.lambdify(loss.variables, loss.hessian, modules="mpmath")(*th))
+    dN = [sum(Hm[i, j] * g[i] / R[i] for i in range(len(th))) for j in range(len(th))]
+    return g, R, dN
+
+
 def measured_coefficients(orbit_of: Callable[[Any], list[list[Any]]], loss: Loss, eps: Any,
                           theta0: Sequence[Any], hs: Sequence[Any]) -> list[Any]:
     """c_j measured without derivatives of the map: from log(1+Δ) on orbits at three step sizes, extrapolated.
@@ -238,12 +250,8 @@ def measured_coefficients(orbit_of: Callable[[Any], list[list[Any]]], loss: Loss
     """
     from theorycheck.maths.lie import log_series_from_orbit
 
-    e = _mp(_rational(eps, "eps"))
     th = [as_mpf(x, "theta0") for x in theta0]
-    g: list[Any] = list(loss.gradient_mpmath(th))
-    R = [mpmath.sqrt(gi * gi + e) for gi in g]
-    Hm = mpmath.matrix(sp.lambdify(loss.variables, loss.hessian, modules="mpmath")(*th))
-    dN = [sum(Hm[i, j] * g[i] / R[i] for i in range(len(th))) for j in range(len(th))]
+    g, R, dN = one_norm_gradient(loss, th, eps)
     est = []
     for h in hs:
         hh = as_mpf(h, "h")
@@ -256,5 +264,6 @@ def measured_coefficients(orbit_of: Callable[[Any], list[list[Any]]], loss: Loss
 
 __all__ = [
     "adam_field", "adam_orbit", "adam_run", "adam_slow_map", "adam_slow_orbit", "fast_steps",
-    "measured_coefficients", "memory_coefficient", "one_norm_coefficient", "validate_hyperparameters",
+    "measured_coefficients", "memory_coefficient", "one_norm_coefficient", "one_norm_gradient",
+    "validate_hyperparameters",
 ]
