@@ -361,7 +361,7 @@ def loss_from_function(fn: Any, name: str | None = None) -> Loss:
 
     from theorycheck.maths.scalar import evaluating
 
-    label = name or getattr(fn, "__name__", "loss")
+    label = str(name or getattr(fn, "__name__", "loss"))
     if not callable(fn):
         raise InputError(f"loss {label}: not a function of named variables (got {type(fn).__name__}).")
     try:

@@ -330,7 +330,7 @@ def as_optimizer(obj: Any, name: str | None = None, *, builtin: bool = False) ->
         init = getattr(obj, "init_state", None) or getattr(obj, "init", None)
         return _from_parts(obj.step, init, getattr(obj, "validate", None), label, builtin)
     if callable(obj):
-        label = name or getattr(obj, "__name__", "step")
+        label = str(name or getattr(obj, "__name__", "step"))
         glb = getattr(obj, "__globals__", {})
         return _from_parts(obj, glb.get("init_state"), glb.get("validate"), label, builtin)
     raise InputError(f"optimizer {name or obj!r}: not a step function, a module with `step`, or an object with "

@@ -505,7 +505,7 @@ def slow_orbit(optimizer: Any, loss: Any, theta0: Sequence[Any], h: Any, n: int,
                 path.append(_checked(opt, opt.apply(path[-1], [], grad, hh)[0], hh))
             return path
         start_state = manifold.state_function() if manifold is not None else None
-        start_order = len(manifold.state) - 1 if start_state is not None else 0
+        start_order = len(manifold.state) - 1 if manifold is not None and start_state is not None else 0
         if rho is None:
             rho = fast_factor(opt, loss, th0, None if start_state is None else start_state(th0, 0))
         factor = rho
