@@ -2,7 +2,7 @@
 use only public names of lower layers, and nothing outside ``theorycheck`` is installed.
 
 The layers, lowest first, follow the direction data flows (README, "Layout"):
-core → maths → numerics → properties → claims → reporting → running.
+core → maths → optimizers → numerics → properties → claims → reporting → running.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Layer of each top-level subpackage of theorycheck; a module may import its own layer and the ones below.
-LAYERS = {"core": 0, "maths": 1, "numerics": 2, "properties": 3, "claims": 4, "reporting": 5, "running": 6}
+LAYERS = {"core": 0, "maths": 1, "optimizers": 2, "numerics": 3, "properties": 4, "claims": 5, "reporting": 6,
+          "running": 7}
 TOP = max(LAYERS.values()) + 1  # theorycheck/__init__.py and __main__.py: the front door sees everything
 
 

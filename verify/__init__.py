@@ -4,7 +4,8 @@ Layers, each a subpackage, with imports pointing one way (the direction data flo
 
 ==============  ==========================================================================
 ``core``        the vocabulary every layer shares: errors, verdicts, cases, figures, evidence
-``maths``       losses, fields, optimiser maps, modified equations, stability operators, networks
+``maths``       losses, fields, optimiser maps and the optimiser protocol, modified equations, stability, networks
+``optimizers``  the shipped optimisers, each a file of the optimiser protocol (gd, heavy ball, Nesterov, Adam ...)
 ``numerics``    integrators, order studies, eigenvalues and traces, thresholds, training, statistics
 ``properties``  Hypothesis strategies and property runs (``theorycheck.properties.strategies``)
 ``claims``      the registry, the claim kinds, the papers and their statements, one module per body of theory
@@ -30,7 +31,7 @@ __version__ = "0.2.0"
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["claims", "core", "maths", "numerics", "properties", "reporting", "running", "testing"],
+    submodules=["claims", "core", "maths", "numerics", "optimizers", "properties", "reporting", "running", "testing"],
     submod_attrs={
         "claims": ["Claim", "Paper", "RunContext", "Statement", "all_claims", "get", "get_paper", "register",
                    "register_paper"],

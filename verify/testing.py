@@ -8,7 +8,8 @@ claims draw from are public here:
 * :func:`two_layer_nets`, :func:`nets_and_inputs` (networks).
 
 The measurements are the ones the claims make: :func:`measure_order` (the
-order of a step map against a field, on a step ladder), :func:`eta_star`
+order of a step map against a field, or of an optimiser of the protocol
+against its own modified field, on a step ladder), :func:`eta_star`
 (SGD's exact critical learning rate η*(B)), :func:`multiplicative_ratios`
 (‖∇ₓf‖ against ‖W‖₂‖∇_W f‖_F/‖x‖ at the first layer) and
 :func:`trace_hessian` (Tr ∇²L, exact). Each ``assert_*`` helper measures and
@@ -50,21 +51,35 @@ DEFAULT_STEPS = (Fraction(1, 8), Fraction(1, 16), Fraction(1, 32), Fraction(1, 6
 
 # --------------------------------------------------------------------------- measurements
 
-def measure_order(step: Any, field: Any, theta0: Sequence[Any], expected_order: float,
-                  steps: Sequence[Any] = DEFAULT_STEPS, *, kind: str = "local", horizon: Any = 1,
+def measure_order(step: Any, field: Any, theta0: Sequence[Any], expected_order: float | None = None,
+                  steps: Sequence[Any] | None = None, *, loss: Any = None, kind: str = "local", horizon: Any = 1,
                   backend: str = "mpmath", digits: int | None = None, tolerance: float | None = None) -> Any:
     """The empirical order of ``step`` against the flow of ``field`` from ``theta0`` on the ladder ``steps``.
 
+    Two forms. With ``loss``, ``step`` is an optimiser of the protocol (a step function
+    ``step(theta, state, grad, h)``, its module, an object with ``init_state``/``step``, or an
+    :class:`~theorycheck.maths.protocol.Optimizer`) and ``field`` names its own modified field, ``"flow"``,
+    ``"igr"`` or ``"modified:K"`` (:func:`~theorycheck.numerics.optimizer_order.measure_optimizer`: a rule with
+    state is measured on its slow manifold, the expected order defaults to K + 2 locally, the ladder to one fixed
+    from the rule). Without ``loss``, ``step`` is a map θ ↦ step(θ, h) and ``field`` a
+    :class:`~theorycheck.maths.fields.Field` (sympy components in named variables, possibly in the step symbol h).
+
     Parameters
     ----------
-    step : StepMap
-        The optimiser's map θ ↦ step(θ, h), e.g. :func:`theorycheck.maths.optimisers.gd` of a loss.
-    field : Field
-        The (h-dependent) vector field whose time-h flow the map should follow.
+    step : StepMap or optimiser
+        The map θ ↦ step(θ, h) (e.g. :func:`theorycheck.maths.optimisers.gd` of a loss), or, with ``loss``, an
+        optimiser of the protocol.
+    field : Field or str
+        The (h-dependent) vector field whose time-h flow the map should follow; with ``loss``, ``"flow"``,
+        ``"igr"`` or ``"modified:K"``.
     theta0 : sequence of d numbers
         Start point (exact rationals keep the study exact).
-    expected_order : float
-        The order the theory predicts (local: K + 2 for a field correct to h^K).
+    expected_order : float, optional
+        The order the theory predicts (local: K + 2 for a field correct to h^K); required without ``loss``.
+    steps : sequence of step sizes, optional
+        Default :data:`DEFAULT_STEPS` for a map; the optimiser's own ladder with ``loss``.
+    loss : Loss, optional
+        The loss an optimiser of the protocol runs on (:mod:`theorycheck.maths.losses`).
     kind : {"local", "global"}
         One step, or ``horizon/h`` steps against the flow to time ``horizon``.
 
@@ -77,10 +92,20 @@ def measure_order(step: Any, field: Any, theta0: Sequence[Any], expected_order: 
     from theorycheck.numerics.order import DEFAULT_TOL, global_error_study, local_error_study
 
     tol = DEFAULT_TOL if tolerance is None else tolerance
+    if loss is not None:
+        from theorycheck.numerics.optimizer_order import measure_optimizer
+
+        return measure_optimizer(step, loss, str(field), theta0, steps, kind=kind, horizon=horizon,
+                                 expected_order=expected_order, backend=backend, digits=digits, tolerance=tol)
+    if expected_order is None:
+        from theorycheck.core.errors import InputError
+
+        raise InputError("`expected_order` is needed for a step map and a field (give `loss` for an optimiser).")
+    ladder = DEFAULT_STEPS if steps is None else steps
     if kind == "local":
-        return local_error_study(step, field, theta0, steps, expected_order=expected_order, backend=backend,
+        return local_error_study(step, field, theta0, ladder, expected_order=expected_order, backend=backend,
                                  digits=digits, tolerance=tol)
-    return global_error_study(step, field, theta0, steps, horizon=horizon, expected_order=expected_order,
+    return global_error_study(step, field, theta0, ladder, horizon=horizon, expected_order=expected_order,
                               backend=backend, digits=digits, tolerance=tol)
 
 
@@ -113,14 +138,15 @@ def _fail(message: str, **numbers: Any) -> None:
     raise AssertionError(f"{message}\n{detail}" if detail else message)
 
 
-def assert_order(step: Any, field: Any, theta0: Sequence[Any], expected_order: float,
-                 steps: Sequence[Any] = DEFAULT_STEPS, **kw: Any) -> Any:
-    """Assert that the order study PASSes (fitted order within tolerance of ``expected_order``); returns the study."""
+def assert_order(step: Any, field: Any, theta0: Sequence[Any], expected_order: float | None = None,
+                 steps: Sequence[Any] | None = None, **kw: Any) -> Any:
+    """Assert that the order study of :func:`measure_order` PASSes (fitted order within tolerance of the expected
+    one); returns the study."""
     from theorycheck.core.evidence import Verdict
 
     st = measure_order(step, field, theta0, expected_order, steps, **kw)
     if st.verdict is not Verdict.PASS:
-        _fail(f"order study {st.verdict}: {st.reason}", expected_order=expected_order, fitted_order=st.order,
+        _fail(f"order study {st.verdict}: {st.reason}", expected_order=st.expected_order, fitted_order=st.order,
               interval=st.order_ci, steps=st.steps, errors=st.errors, digits=st.digits, backend=st.backend)
     return st
 

@@ -40,12 +40,13 @@ def test_ma_ying_lists_both_open_questions_as_extrapolations():
     assert {registry.get(c).statement_kind for s in open_qs for c in s.claims} == {"extrapolation"}
 
 
-def test_issue_twenty_papers_are_listed_ready_for_their_claims():
-    # Kovachki & Stuart, Ghosh et al. and Cattaneo et al. list their statements; Nesterov's is not checked yet
+def test_the_momentum_and_adam_papers_name_the_claims_that_check_them():
     ks = papers.get_paper("kovachki-stuart")
-    assert any("Nesterov" in s.text and s.status == "not checked" for s in ks.statements)
-    for key in ("ghosh", "cattaneo"):
-        assert any(s.claims for s in papers.get_paper(key).statements)
+    nesterov = [s for s in ks.statements if "Nesterov's accelerated gradient" in s.text]
+    assert [s.claims for s in nesterov] == [("implicit.nesterov-modified-flow",)]
+    assert "implicit.momentum-rescaled-flow" in ks.statements[0].claims
+    assert any("implicit.ghosh-heavy-ball-regulariser" in s.claims for s in papers.get_paper("ghosh").statements)
+    assert any("implicit.cattaneo-adaptive-first-order" in s.claims for s in papers.get_paper("cattaneo").statements)
 
 
 @pytest.mark.parametrize("name,key", [("ma-ying", "ma-ying-2021"), ("Ma & Ying 2021", "ma-ying-2021"),

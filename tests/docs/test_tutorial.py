@@ -68,3 +68,7 @@ def test_a_wrong_output_in_the_docs_is_caught(tmp_path):
     doc.write_text("```console\n$ echo hello\ngoodbye\n```\n")
     with pytest.raises(AssertionError, match="expected:\ngoodbye\ngot:\nhello"):
         run_doc(doc, tmp_path)
+
+
+def test_the_optimizer_page_runs_as_written(tmp_path):
+    assert run_doc(DOCS / "optimizers.md", tmp_path) >= 5

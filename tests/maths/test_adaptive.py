@@ -36,8 +36,22 @@ def test_first_step_is_exactly_minus_g_over_r_with_bias_correction():
     assert max(abs(a - b) for a, b in zip(raw, want)) > 1e-3  # the dropped correction is visible
 
 
+@pytest.mark.parametrize("b1", [Fraction(1, 4), Fraction(9, 10)])
+def test_large_eps_gives_dampened_momentums_field_in_rescaled_time(b1):
+    # ε → ∞ with h/√ε fixed, β > 0: θ̇ ≈ −g/√ε − (h/ε)·(1+β)/(2(1−β))·Hg, momentum with dampening β (heavy ball at
+    # the step h(1−β)) in time t/√ε, not GD's IGR field (its ½ holds for β = 0 only)
+    eps = Fraction(10**8)
+    F1, F0 = ad.adam_field(Q, b1, Fraction(1, 2), eps, 1), ad.adam_field(Q, b1, Fraction(1, 2), eps, 0)
+    th, h = np.array([0.7, -0.4]), 0.3
+    A = np.array([[3.0, 1.0], [1.0, 1.0]])
+    term = (F1.numpy(th, h) - F0.numpy(th, h)) / h
+    c = float((1 + b1) / (2 * (1 - b1)))
+    assert term == pytest.approx(-c * A @ (A @ th) / float(eps), rel=1e-6)
+    assert c != pytest.approx(0.5)
+
+
 def test_large_eps_gives_gds_implicit_regulariser_in_rescaled_time():
-    # ε → ∞ with h/√ε fixed: θ̇ ≈ −g/√ε − (h/2ε)Hg, GD's IGR field −∇(L + (ĥ/4)‖∇L‖²) in time t/√ε
+    # ε → ∞ with h/√ε fixed and β = 0 (RMSProp): θ̇ ≈ −g/√ε − (h/2ε)Hg, GD's IGR field −∇(L + (ĥ/4)‖∇L‖²) in time t/√ε
     eps = Fraction(10**8)
     F1 = ad.adam_field(Q, 0, Fraction(1, 2), eps, 1)
     F0 = ad.adam_field(Q, 0, Fraction(1, 2), eps, 0)

@@ -169,9 +169,38 @@ def test_a_wrong_sign_is_seen_by_the_order_command(capsys):
     (["--optimizer", "adam", "--beta2", "-0.1"], "--beta2"),
     (["--optimizer", "adam", "--eps", "0"], "--eps"),
     (["--optimizer", "rmsprop", "--against", "bernoulli:2"], "--against"),
-    (["--optimizer", "heavy-ball", "--beta", "0"], "--beta"),
+    (["--optimizer", "heavy-ball", "--beta", "1"], "--beta"),
+    (["--optimizer", "gd", "--beta", "1/2"], "no hyper-parameter beta"),
+    (["--optimizer", "nesterov", "--param", "dampening=1/2"], "no hyper-parameter dampening"),
+    (["--optimizer", "momentum", "--param", "dampening"], "NAME=VALUE"),
+    (["--optimizer", "heavy-ball", "--against", "modified:5"], "h^4"),
 ])
 def test_bad_optimizer_input_is_one_line(argv, needle, capsys):
     rc = main(["order", "--loss", "quadratic", *argv])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and needle in err and len(err.splitlines()) == 1
+
+
+def test_a_step_too_large_for_the_shooting_names_the_optimiser_and_what_to_try(capsys):
+    rc = main(["order", "--loss", "rosenbrock", "--optimizer", "adam", "--steps", "1/16,1/32,1/64",
+               "--against", "modified:1"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert "slow manifold of adam(beta1=1/4" in err and "smaller steps" in err and "more digits" in err
+
+
+@pytest.mark.parametrize("opt,against,order", [("nesterov", "modified:1", 3), ("momentum", "flow", 2),
+                                               ("heavy-ball", "modified:2", 4)])
+def test_every_shipped_optimiser_is_measured_on_its_slow_manifold(opt, against, order, capsys):
+    rc, out = _run_json(["order", "--loss", "logistic", "--optimizer", opt, "--against", against], capsys)
+    assert rc == 0 and out["verdict"] == "PASS" and abs(out["order"] - order) < 0.2
+    assert out["slow_manifold"] is True and out["route"] == "symbolic" and "beta" in out["hyperparameters"]
+
+
+def test_gd_keeps_its_fields_and_a_rule_that_is_gd_on_its_manifold_is_recognised(capsys):
+    rc, out = _run_json(GOOD + ["--against", "bernoulli:2", "--steps", "1/16,1/32,1/64,1/128"], capsys)
+    assert rc == 0 and out["against"] == "bernoulli:2" and out["slow_manifold"] is False
+    # heavy ball with β = 0 is GD on its slow manifold: GD's Bernoulli series applies
+    rc, out = _run_json(GOOD + ["--optimizer", "heavy-ball", "--beta", "0", "--against", "bernoulli:1",
+                                "--steps", "1/16,1/32,1/64,1/128"], capsys)
+    assert rc == 0 and out["verdict"] == "PASS" and out["slow_manifold"] is True

@@ -34,12 +34,15 @@ def data(tmp_path_factory):
 
 #: One or more cheap invocations per command with --json; a command missing here fails the test that needs it.
 EXAMPLES = {
-    "order": [["order", "--loss", "quadratic", "--json"]],
+    "order": [["order", "--loss", "quadratic", "--json"],
+              ["order", "--loss", "quadratic", "--optimizer", "nesterov", "--json"]],
     "stability": [["stability", "--features", "{d}/X.npy", "--batch", "2", "--json"],
                   ["stability", "--features", "{d}/X.npy", "--sweep-batch", "1,3", "--out", "{d}/sweep", "--json"]],
     "flatness": [["flatness", "--features", "{d}/X.npy", "--targets", "{d}/y.npy", "--width", "4", "--lr", "0.1",
                   "--steps", "40", "--json"]],
-    "modified": [["modified", "--loss", "rosenbrock", "--order", "1", "--json"]],
+    "modified": [["modified", "--loss", "rosenbrock", "--order", "1", "--json"],
+                 ["modified", "--loss", "trig", "--optimizer", "heavy-ball", "--order", "1", "--route", "log-series",
+                  "--json"]],
     "show": [["show", "--paper", "ma-ying", "--results", str(ROOT / "reports" / "baseline.json"), "--json"]],
 }
 

@@ -11,7 +11,8 @@
 * one module per body of theory: :mod:`~theorycheck.claims.backward_error`, :mod:`~theorycheck.claims.implicit_reg`,
   :mod:`~theorycheck.claims.stability`, :mod:`~theorycheck.claims.nets`,
   :mod:`~theorycheck.claims.open_questions` (the questions Ma & Ying leave open: depth, non-interpolating minima),
-  :mod:`~theorycheck.claims.adaptive` (Adam and RMSProp).
+  :mod:`~theorycheck.claims.adaptive` (Adam and RMSProp), :mod:`~theorycheck.claims.optimizers` (the optimiser
+  protocol against the hand derivations and the published momentum and Adam results).
 
 Everything loads on first use.
 """
@@ -20,8 +21,8 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["adaptive", "backward_error", "base", "implicit_reg", "kinds", "nets", "open_questions", "papers", "registry", "sources",
-                "stability", "statements"],
+    submodules=["adaptive", "backward_error", "base", "implicit_reg", "kinds", "nets", "open_questions", "optimizers",
+                "papers", "registry", "sources", "stability", "statements"],
     submod_attrs={
         "base": ["Checked", "Claim", "Key", "Sizes"],
         "kinds": ["ConditionClaim", "EffectClaim", "Ladder", "OrderClaim", "PropertyClaim"],

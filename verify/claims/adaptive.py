@@ -24,7 +24,7 @@ import numpy as np
 
 from theorycheck import maths, numerics
 from theorycheck.claims.base import Checked, Claim, RunContext, Sizes
-from theorycheck.claims.kinds import Ladder, OrderClaim
+from theorycheck.claims.kinds import Ladder, OrderClaim, order_ladder
 from theorycheck.claims.registry import register
 from theorycheck.claims.sources import CATTANEO, HLW
 from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict
@@ -119,14 +119,14 @@ class AdamModifiedEquation(OrderClaim):
             for ri, (label, b1, b2, eps) in enumerate(self.regimes):
                 step = ad.adam_slow_map(loss, b1, b2, eps)
                 field = ad.adam_field(loss, b1, b2, eps, 1, scale=self.scale, sign=self.sign, half=self.half)
-                st = numerics.order.local_error_study(step, field, theta0, ladder,
-                                                      expected_order=self.expected_order, digits=self.DIGITS)
-                yield Ladder(f"{loss.name}, {label}: step vs F₀ + hF₁", st,
-                             f"{loss.name}, {label} (β={b1}, ρ={b2}, ε={eps}): late-training step vs derived flow")
+                yield order_ladder(f"{loss.name}, {label}: step vs F₀ + hF₁", step, field, theta0, ladder,
+                                   expected_order=self.expected_order, digits=self.DIGITS,
+                                   figure=f"{loss.name}, {label} (β={b1}, ρ={b2}, ε={eps}): late-training step vs "
+                                          "derived flow")
                 if not ctx.quick or ri == 0:
-                    st0 = numerics.order.local_error_study(step, ad.adam_field(loss, b1, b2, eps, 0), theta0,
-                                                           ladder, expected_order=2, digits=self.DIGITS)
-                    yield Ladder(f"{loss.name}, {label}: step vs −∇L/R (contrast)", st0)
+                    yield order_ladder(f"{loss.name}, {label}: step vs −∇L/R (contrast)", step,
+                                       ad.adam_field(loss, b1, b2, eps, 0), theta0, ladder, expected_order=2,
+                                       digits=self.DIGITS)
                 if li == 0:
                     case, row = self._coefficients(loss, theta0, label, b1, b2, eps)
                     coefficient_rows.append(row)

@@ -28,7 +28,7 @@ import lazy_loader as lazy
 
 from theorycheck import maths, numerics, properties
 from theorycheck.claims.base import Checked, Key, RunContext, Sizes
-from theorycheck.claims.kinds import Ladder, OrderClaim, PropertyClaim
+from theorycheck.claims.kinds import Ladder, OrderClaim, PropertyClaim, order_ladder
 from theorycheck.claims.registry import register
 from theorycheck.claims.sources import BARRETT_DHERIN, BERNOULLI_SERIES, HLW, HNW, IGR_THEOREM
 from theorycheck.core.evidence import Case, Evidence, Figure, Verdict
@@ -104,14 +104,9 @@ class GDOrderClaim(OrderClaim):
         step = maths.optimisers.gd(loss)
         out = []
         for label, f, expected in self.fields(loss, ctx):
-            if self.kind == "local":
-                st = numerics.order.local_error_study(step, f, theta0, steps, expected_order=expected,
-                                                      backend=self.backend)
-            else:
-                st = numerics.order.global_error_study(step, f, theta0, steps, horizon=HORIZON,
-                                                       expected_order=expected, backend=self.backend)
             name = f"{prefix} vs {label}"
-            out.append(Ladder(name, st, f"{self.id}: {name}"))
+            out.append(order_ladder(name, step, f, theta0, steps, expected_order=expected, kind=self.kind,
+                                    horizon=HORIZON, backend=self.backend, figure=f"{self.id}: {name}"))
         return out
 
     def check(self, ctx: RunContext) -> Iterable[Ladder]:

@@ -27,7 +27,7 @@ import lazy_loader as lazy
 
 from theorycheck import maths, numerics
 from theorycheck.claims.base import Checked, Claim, RunContext, Sizes
-from theorycheck.claims.kinds import EffectClaim, Ladder, OrderClaim, order_curve
+from theorycheck.claims.kinds import EffectClaim, Ladder, OrderClaim, order_curve, order_ladder
 from theorycheck.claims.registry import register
 from theorycheck.claims.sources import BARRETT_DHERIN, GHOSH, HLW, IGR_PREDICTIONS, IGR_THEOREM, KOVACHKI_STUART, SMITH
 from theorycheck.core.evidence import Case, Evidence, Figure, Series, Verdict
@@ -89,10 +89,10 @@ class EGRCoefficientScan(OrderClaim):
             studies = []
             for c in scan:
                 expected = 3 if c == self.coefficient else 2
-                st = numerics.order.local_error_study(maths.optimisers.gd(loss), maths.modified.egr_rate_field(loss, c),
-                                                      theta0, steps, expected_order=expected)
-                studies.append(st)
-                yield Ladder(f"{name}, μ = {c}·h", st)
+                ladder = order_ladder(f"{name}, μ = {c}·h", maths.optimisers.gd(loss),
+                                      maths.modified.egr_rate_field(loss, c), theta0, steps, expected_order=expected)
+                studies.append(ladder.study)
+                yield ladder
             yield order_curve(f"{name}: local order of GD against the flow of L + c·h‖∇L‖²", [float(c) for c in scan],
                               studies, "c (μ = c·h)", float(self.coefficient))
             quarter = [s for c, s in zip(scan, studies) if c == IGR_COEFFICIENT]
@@ -210,14 +210,12 @@ class SGDModifiedLossExact(OrderClaim):
             step = sgd.sgd_epoch_mean_map(bt)
             tag = f"n={n}, B={B}, m={bt.m}"
             field = sgd.sgd_modified_field(bt, self.coefficient, self.batch_power)
-            st = numerics.order.local_error_study(step, field, THETA0, numerics.ladders.epoch_ladder(),
-                                                  expected_order=self.expected_order)
-            yield Ladder(f"{tag}: mean epoch vs modified flow", st,
-                         f"SGD ({tag}): mean over all {math.factorial(bt.m)} orderings vs L̃_SGD flow")
+            yield order_ladder(f"{tag}: mean epoch vs modified flow", step, field, THETA0,
+                               numerics.ladders.epoch_ladder(), expected_order=self.expected_order,
+                               figure=f"SGD ({tag}): mean over all {math.factorial(bt.m)} orderings vs L̃_SGD flow")
             if not ctx.quick or (n, B) == instances[0]:
-                base = numerics.order.local_error_study(step, sgd.full_batch_flow(bt), THETA0,
-                                                        numerics.ladders.epoch_ladder(), expected_order=2)
-                yield Ladder(f"{tag}: mean epoch vs full-batch flow (contrast)", base)
+                yield order_ladder(f"{tag}: mean epoch vs full-batch flow (contrast)", step, sgd.full_batch_flow(bt),
+                                   THETA0, numerics.ladders.epoch_ladder(), expected_order=2)
 
     def _main(self, checked: Checked) -> list[float]:
         return self.measured_orders(checked, lambda c: "modified flow" in c.name)
@@ -443,17 +441,16 @@ class HeavyBallModifiedEquation(OrderClaim):
                        expected={"identical": True}, note=f"β = {b}")
             ladder = numerics.ladders.heavy_ball_ladder(loss, theta0, self.beta, self.ladder_length.pick(ctx))
             step = momentum.heavy_ball_slow_map(loss, b)
-            st = numerics.order.local_error_study(step, closed, theta0, ladder, expected_order=self.expected_order,
-                                                  digits=self.DIGITS)
-            yield Ladder(f"{name}: slow-manifold step vs closed-form flow (β={b})", st,
-                         f"{name}: heavy ball (β={b}) on the slow manifold vs modified flow")
+            yield order_ladder(f"{name}: slow-manifold step vs closed-form flow (β={b})", step, closed, theta0, ladder,
+                               expected_order=self.expected_order, digits=self.DIGITS,
+                               figure=f"{name}: heavy ball (β={b}) on the slow manifold vs modified flow")
             if not ctx.quick:
-                st0 = numerics.order.local_error_study(step, momentum.heavy_ball_field(loss, b, 0), theta0, ladder,
-                                                       expected_order=2, digits=self.DIGITS)
-                yield Ladder(f"{name}: slow-manifold step vs rescaled flow −∇L/(1−β) (contrast)", st0)
-                st2 = numerics.order.local_error_study(step, momentum.heavy_ball_field(loss, b, 2), theta0, ladder,
-                                                       expected_order=4, digits=self.DIGITS)
-                yield Ladder(f"{name}: slow-manifold step vs two-step series to h²", st2)
+                yield order_ladder(f"{name}: slow-manifold step vs rescaled flow −∇L/(1−β) (contrast)", step,
+                                   momentum.heavy_ball_field(loss, b, 0), theta0, ladder, expected_order=2,
+                                   digits=self.DIGITS)
+                yield order_ladder(f"{name}: slow-manifold step vs two-step series to h²", step,
+                                   momentum.heavy_ball_field(loss, b, 2), theta0, ladder, expected_order=4,
+                                   digits=self.DIGITS)
                 yield self._lie(loss, b, theta0, ladder)
 
     def _lie(self, loss: Any, b: Any, theta0: Sequence[Any], ladder: Sequence[Fraction]) -> Ladder:
@@ -531,18 +528,17 @@ class SGDMomentumModifiedLoss(OrderClaim):
                 yield from self._limits(bt)
             ladder = numerics.ladders.sgd_momentum_ladder(bt.batch_losses, THETA0, beta, self.ladder_length.pick(ctx))
             step = sgdm.cyclic_epoch_mean_map(bt, b)
-            st = numerics.order.local_error_study(step, field, THETA0, ladder, expected_order=self.expected_order,
-                                                  digits=self.DIGITS)
             rho = sgdm.noise_factor(b, bt.m) if self.noise is None else self.noise
-            yield Ladder(f"{tag}: mean epoch vs derived L̃ flow (ρ={rho})", st,
-                         f"SGD+M ({tag}): mean over {math.factorial(bt.m)} cyclic orderings vs derived L̃ flow")
+            yield order_ladder(f"{tag}: mean epoch vs derived L̃ flow (ρ={rho})", step, field, THETA0, ladder,
+                               expected_order=self.expected_order, digits=self.DIGITS,
+                               figure=f"SGD+M ({tag}): mean over {math.factorial(bt.m)} cyclic orderings vs derived "
+                                      "L̃ flow")
             if not ctx.quick or (n, B, beta) == instances[0]:
                 for label, noise in (("full-batch loss, ρ=0", 0), ("amplified, ρ=κ", "amplified"),
                                      ("unamplified, ρ=1", 1)):
                     contrast = sgdm.sgd_momentum_modified_field(bt, b, noise=noise)
-                    st2 = numerics.order.local_error_study(step, contrast, THETA0, ladder, expected_order=2,
-                                                           digits=self.DIGITS)
-                    yield Ladder(f"{tag}: mean epoch vs {label} (contrast)", st2)
+                    yield order_ladder(f"{tag}: mean epoch vs {label} (contrast)", step, contrast, THETA0, ladder,
+                                       expected_order=2, digits=self.DIGITS)
 
     def _limits(self, bt: Any) -> Iterable[Case]:
         sgd, sgdm = maths.sgd_modified, maths.sgd_momentum
@@ -626,9 +622,8 @@ class SGDMomentumReshuffled(OrderClaim):
                             "derived L̃ flow")
             for label, noise in (("cyclic-order factor ρ₂", None), ("unamplified, ρ=1", 1)):
                 contrast = sgdm.sgd_momentum_modified_field(bt, b, noise=noise)
-                st2 = numerics.order.local_error_study(step, contrast, THETA0, ladder, expected_order=2,
-                                                       digits=self.DIGITS)
-                yield Ladder(f"{tag}: reshuffled mean epoch vs {label} (contrast)", st2)
+                yield order_ladder(f"{tag}: reshuffled mean epoch vs {label} (contrast)", step, contrast, THETA0,
+                                   ladder, expected_order=2, digits=self.DIGITS)
 
     def _main(self, checked: Checked) -> list[float]:
         return self.measured_orders(checked, lambda c: "derived L̃" in c.name)

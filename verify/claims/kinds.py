@@ -277,6 +277,23 @@ class Ladder:
     figure: str | None = None
 
 
+def order_ladder(name: str, step: Any, field: Any, theta0: Any, steps: Any, *, expected_order: float,
+                 kind: str = "local", horizon: Any = None, digits: int | None = None, backend: str = "heyoka",
+                 figure: str | None = None) -> Ladder:
+    """The order study of one step map against one field, as a :class:`Ladder` (the pattern of every order claim).
+
+    ``kind`` "local" is :func:`~theorycheck.numerics.order.local_error_study`, "global" its global study on
+    ``horizon``; ``figure`` is the title of the log-log figure (None: no figure).
+    """
+    if kind == "local":
+        study = numerics.order.local_error_study(step, field, theta0, steps, expected_order=expected_order,
+                                                 backend=backend, digits=digits)
+    else:
+        study = numerics.order.global_error_study(step, field, theta0, steps, horizon=horizon,
+                                                  expected_order=expected_order, backend=backend, digits=digits)
+    return Ladder(name, study, figure)
+
+
 @dataclass(frozen=True, kw_only=True)
 class OrderClaim(Claim):
     """Order studies: ``check(ctx)`` yields :class:`Ladder` s (and plain cases, e.g. symbolic identities).
@@ -432,4 +449,4 @@ class EffectClaim(Claim):
 
 __all__ = ["CONDITION_SLACK", "ConditionClaim", "EffectClaim", "Key", "Ladder", "OrderClaim", "PropertyClaim",
            "ROUNDING", "Sizes", "describe_instance", "inequality_case", "instance_name", "instance_problem",
-           "order_curve", "regime_label", "table_cell"]
+           "order_curve", "order_ladder", "regime_label", "table_cell"]

@@ -38,6 +38,7 @@ AREA_MODULES: tuple[str, ...] = (
     "theorycheck.claims.stability",
     "theorycheck.claims.implicit_reg",
     "theorycheck.claims.adaptive",
+    "theorycheck.claims.optimizers",
 )
 
 

@@ -40,11 +40,32 @@ GHOSH_LYU_ZHANG_WANG = ("Ghosh, Lyu, Zhang & Wang, Implicit regularization in He
 GHOSH = (f"{GHOSH_LYU_ZHANG_WANG}, abstract and main theorem: the implicit regulariser of GD+M is (1+β)/(1−β) times "
          "that of GD (theorem number and exact normalisation not checked against the paper)")
 
-KOVACHKI_STUART_2021 = "Kovachki & Stuart, Continuous Time Analysis of Momentum Methods, JMLR 22(17) (2021)"
+KOVACHKI_STUART_2021 = "Kovachki & Stuart, Continuous Time Analysis of Momentum Methods, JMLR 22(17):1–40 (2021)"
 
 KOVACHKI_STUART = ("Kovachki & Stuart, Continuous Time Analysis of Momentum Methods, JMLR 22 (2021) (invariant "
                    "manifold); Hairer, Lubich & Wanner, GNI, ch. XV.2 (underlying one-step method of a two-step "
                    "scheme)")
+
+KOVACHKI_STUART_FLOW = (f"{KOVACHKI_STUART_2021}, abstract (first of their three results): \"standard "
+                        "implementations of fixed momentum methods approximate a time-rescaled gradient descent flow, "
+                        "asymptotically as the learning rate shrinks to zero\", for heavy ball and Nesterov's method "
+                        "with fixed momentum (theorem number and the form of the rescaling not checked against the "
+                        "paper)")
+
+KOVACHKI_STUART_MODIFIED = (f"{KOVACHKI_STUART_2021}, abstract (second and third results): continuous-time "
+                            "approximations \"in which the small but fixed learning rate appears as a parameter\" "
+                            "(the method of modified equations) and an exponentially attractive invariant manifold; "
+                            "their modified equations' coefficients not checked against the paper")
+
+SUTSKEVER = ("Sutskever, Martens, Dahl & Hinton, On the importance of initialization and momentum in deep learning, "
+             "ICML 2013 (Nesterov's method with constant momentum in the look-ahead form v ← βv − h∇L(θ + βv); not "
+             "checked against the paper)")
+
+GHOSH_REGULARISER = (f"{GHOSH_LYU_ZHANG_WANG}, abstract: GD+M \"follows a continuous trajectory induced by a modified "
+                     "loss, which consists of an original loss and an implicit regularizer\", stronger than GD's by "
+                     "the factor (1+β)/(1−β); stated here as L̃ = L/(1−β) + h(1+β)/(4(1−β)³)‖∇L‖² with time in units "
+                     "of h (θ_n ≈ y(nh)), equivalently L + h(1+β)/(4(1−β)²)‖∇L‖² in the time t/(1−β) (theorem number "
+                     "and the paper's own normalisation not checked against the paper)")
 
 MULAYOFF_MICHAELI = "Mulayoff & Michaeli, Exact Mean Square Linear Stability Analysis for SGD, arXiv:2306.07850"
 
@@ -71,7 +92,8 @@ COHEN_ET_AL = ("Cohen, Kaur, Li, Kolter & Talwalkar, Gradient Descent on Neural 
 MA_TALK = ("C. Ma, Sobolev regularization effect of stochastic gradient descent, talk at the 2021 BAAI Conference "
            "(mathematical foundations of AI forum), closing remarks")
 
-__all__ = ["BARRETT_DHERIN", "BERNOULLI_SERIES", "CATTANEO", "GHOSH", "HLW", "HNW", "IGR_PREDICTIONS", "IGR_THEOREM",
-           "KOVACHKI_STUART", "MA_YING", "MA_YING_STABILITY", "MULAYOFF_MICHAELI", "SMITH", "WU_MA_E",
-           "CATTANEO_KLUSOWSKI_SHIGIDA", "COHEN_ET_AL", "GHOSH_LYU_ZHANG_WANG", "KOVACHKI_STUART_2021", "MA_TALK",
-           "SMITH_DHERIN_BARRETT_DE", "WU_MA_E_2018"]
+__all__ = ["BARRETT_DHERIN", "BERNOULLI_SERIES", "CATTANEO", "CATTANEO_KLUSOWSKI_SHIGIDA", "COHEN_ET_AL", "GHOSH",
+           "GHOSH_LYU_ZHANG_WANG", "GHOSH_REGULARISER", "HLW", "HNW", "IGR_PREDICTIONS", "IGR_THEOREM",
+           "KOVACHKI_STUART", "KOVACHKI_STUART_2021", "KOVACHKI_STUART_FLOW", "KOVACHKI_STUART_MODIFIED", "MA_TALK",
+           "MA_YING", "MA_YING_STABILITY", "MULAYOFF_MICHAELI", "SMITH", "SMITH_DHERIN_BARRETT_DE", "SUTSKEVER",
+           "WU_MA_E", "WU_MA_E_2018"]

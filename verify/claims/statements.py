@@ -99,10 +99,10 @@ GHOSH_2023 = Paper(
     statements=(
         Statement("main theorem", "GD+M (heavy ball) follows a continuous trajectory of a modified loss, the original "
                   "loss plus an implicit regulariser",
-                  claims=("implicit.heavy-ball-modified-equation",)),
+                  claims=("implicit.heavy-ball-modified-equation", "implicit.ghosh-heavy-ball-regulariser")),
         Statement("main theorem", "The implicit regulariser of GD+M is (1+β)/(1−β) times that of GD: "
                   "L + (1+β)/(1−β)·h/(4(1−β))‖∇L‖² along the rescaled flow −∇/(1−β)",
-                  claims=("implicit.heavy-ball-modified-equation",),
+                  claims=("implicit.ghosh-heavy-ball-regulariser", "implicit.heavy-ball-modified-equation"),
                   note="the normalisation of the rescaled flow is this package's; the paper's exact normalisation "
                        "not checked against the paper"),
         Statement("SGD+M theorem", "SGD+M follows a continuous trajectory in a pointwise sense along the run",
@@ -124,8 +124,10 @@ KOVACHKI_STUART_PAPER = Paper(
     statements=(
         Statement("abstract, first result", "Fixed-momentum methods (heavy ball, Nesterov) approximate a "
                   "time-rescaled gradient flow θ̇ = −∇L/(1−β) as the learning rate tends to zero",
-                  claims=("implicit.heavy-ball-modified-equation",), where_checked=True,
-                  note="heavy ball only: the rescaled flow leaves local order 2, the modified equation 3"),
+                  claims=("implicit.momentum-rescaled-flow", "implicit.heavy-ball-modified-equation"),
+                  where_checked=True,
+                  note="heavy ball and Nesterov (look-ahead form): the rescaled flow leaves local order 2, the "
+                       "modified equation 3; the form of the rescaling not checked against the paper"),
         Statement("abstract, second and third results", "At a fixed small learning rate, heavy ball is approximated "
                   "by a continuous-time limit with the learning rate as a parameter (method of modified equations), "
                   "on an attracting invariant manifold of the two-step iteration",
@@ -134,7 +136,9 @@ KOVACHKI_STUART_PAPER = Paper(
                   note="measured on the slow manifold reached by shooting; the form of the paper's two theorems not "
                        "checked against the paper"),
         Statement("abstract, second and third results", "The same for Nesterov's accelerated gradient at fixed β",
-                  not_checked="no claim yet checks Nesterov's modified flow", where_checked=True),
+                  claims=("implicit.nesterov-modified-flow",), where_checked=True,
+                  note="the first-order factor κ₁ = (1−β+2β²)/(1−β) is derived here; the paper's coefficients not "
+                       "checked against the paper"),
     ),
 )
 
@@ -144,12 +148,13 @@ CATTANEO_2024 = Paper(
     statements=(
         Statement("main theorem, RMSProp", "RMSProp (ε inside the square root) follows an ODE whose O(h) term involves "
                   "the perturbed one-norm ‖∇L‖_{1,ε} = Σᵢ√((∂ᵢL)² + ε)",
-                  claims=("implicit.adam-modified-equation",),
+                  claims=("implicit.adam-modified-equation", "implicit.cattaneo-adaptive-first-order"),
                   note="the field is derived here; its form is the paper's, its closed-form coefficients not checked "
                        "against the paper"),
         Statement("main theorem, Adam", "Adam follows such an ODE too, with coefficients that depend on β, ρ, ε and, "
                   "through the bias corrections, on the training stage",
-                  claims=("implicit.adam-modified-equation", "implicit.adam-bias-correction")),
+                  claims=("implicit.adam-modified-equation", "implicit.adam-bias-correction",
+                          "implicit.cattaneo-adaptive-first-order")),
         Statement("abstract", "\"the corresponding ODE terms either penalize the (perturbed) one-norm of the loss "
                   "gradients or, conversely, impede its reduction (the latter case being typical)\"",
                   claims=("implicit.adam-one-norm-sign",), where_checked=True),
@@ -294,10 +299,12 @@ HAIRER_LUBICH_WANNER = Paper(
         Statement("§IX.1", "Modified equations by Taylor matching: the field f̃ = f + hf₂ + h²f₃ + … built so that "
                   "its time-h flow matches the method to O(h^(k+2)) when truncated after h^k",
                   claims=("modified-truncation-order", "modified-truncation-global-order", "bernoulli-equals-taylor",
-                          "quadratic-exact-modified-field", "implicit.lie-log-series"),
+                          "quadratic-exact-modified-field", "implicit.lie-log-series",
+                          "implicit.optimizer-protocol-hand-derivations"),
                   note="theorem numbers not checked against the book"),
         Statement("ch. XV.2", "A two-step scheme has an underlying one-step method on an attracting invariant "
-                  "manifold", claims=("implicit.heavy-ball-modified-equation",),
+                  "manifold", claims=("implicit.heavy-ball-modified-equation",
+                                      "implicit.optimizer-protocol-hand-derivations"),
                   note="theorem numbers not checked against the book"),
     ),
 )

@@ -8,5 +8,6 @@ import lazy_loader as lazy
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
     "adaptive", "callable_loss", "constants", "datasets", "deep_networks", "fields", "gradient_field", "jets", "lie",
     "losses", "minima", "models", "modified", "modified_loss", "momentum",
-    "networks", "numbers", "optimisers", "programs", "sampling", "sgd_modified", "sgd_momentum", "stability",
+    "networks", "numbers", "optimisers", "optimizer_field", "programs", "protocol", "sampling", "scalar", "series",
+    "sgd_modified", "sgd_momentum", "slow_manifold", "stability",
 ])

@@ -31,8 +31,12 @@ descends the perturbed one-norm (penalises it, as GD's h/2·H g penalises
 ‖∇L‖²); where c_j < 0 it climbs it (anti-penalises). For √ε ≪ |g| the sign is
 that of β/(1−β) − ρ/(1−ρ) late in training (b_n, r_n → their limits): Adam's
 usual ρ > β anti-penalises; a large ε (ε/R² → 1) gives c → b_n + ½ > 0,
-GD's sign. At ε → ∞ with h/√ε fixed the field is GD's IGR field in the time
-t/√ε (a check the tests make). Step 0 has b₀ = r₀ = 0: one Euler step of
+GD's sign. At ε → ∞ with ĥ = h/√ε fixed, R → √ε and c_j → b + ½ = (1+β)/(2(1−β)),
+so in the time t/√ε the field is −g − ĥ·(1+β)/(2(1−β))·Hg: that of momentum
+with dampening β (m is the moving average of the gradients: heavy ball at the
+step ĥ(1−β), whose first-order term is (1−β)²·(1+β)/(2(1−β)³) = (1+β)/(2(1−β))
+times Hg), which is GD's IGR field −∇(L + (ĥ/4)‖∇L‖²) only for β = 0
+(RMSProp, c = ½); the tests check both. Step 0 has b₀ = r₀ = 0: one Euler step of
 −g/R. The form is the one Cattaneo et al. state (their abstract: the ODE terms
 "either penalize the (perturbed) one-norm of the loss gradients or, conversely,
 impede its reduction"); their closed-form coefficients were not checked
@@ -214,13 +218,25 @@ def adam_slow_orbit(loss: Loss, beta1: Any, beta2: Any, eps: Any, theta0: Sequen
     # the shooting needs digits beyond the fast-mode residual whatever the caller's precision
     dps = max(int(mpmath.mp.dps), transient_digits + 12)
     with mpmath.workdps(dps + 5):
-        start = _newton(miss, th0, dps - 5)
+        start = _newton(miss, th0, dps - 5, what=f"Adam (β={beta1}, ρ={beta2}, ε={eps})")
         return [list(p) for p in run(start, N + n)[N:]]
 
 
 def adam_slow_map(loss: Loss, beta1: Any, beta2: Any, eps: Any) -> StepMap:
     """Ψ_h: θ ↦ the next late-training Adam iterate on the slow manifold through θ (a StepMap)."""
     return cached_step(lambda theta, h: adam_slow_orbit(loss, beta1, beta2, eps, theta, h, 1)[1])
+
+
+def one_norm_gradient(loss: Loss, theta: Sequence[Any], eps: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """(g, R, ∇N) at θ in mpmath at the current precision: g = ∇L, R_j = √(g_j² + ε), ∇N = H(g/R) the gradient of
+    the perturbed one-norm N = ‖∇L‖_{1,ε} = Σ_j R_j."""
+    e = _mp(_rational(eps, "eps"))
+    th = [as_mpf(x, "theta") for x in theta]
+    g: list[Any] = list(loss.gradient_mpmath(th))
+    R = [mpmath.sqrt(gi * gi + e) for gi in g]
+    Hm = mpmath.matrix(sp.lambdify(loss.variables, loss.hessian, modules="mpmath")(*th))
+    dN = [sum(Hm[i, j] * g[i] / R[i] for i in range(len(th))) for j in range(len(th))]
+    return g, R, dN
 
 
 def measured_coefficients(orbit_of: Callable[[Any], list[list[Any]]], loss: Loss, eps: Any,
@@ -234,12 +250,8 @@ def measured_coefficients(orbit_of: Callable[[Any], list[list[Any]]], loss: Loss
     """
     from theorycheck.maths.lie import log_series_from_orbit
 
-    e = _mp(_rational(eps, "eps"))
     th = [as_mpf(x, "theta0") for x in theta0]
-    g: list[Any] = list(loss.gradient_mpmath(th))
-    R = [mpmath.sqrt(gi * gi + e) for gi in g]
-    Hm = mpmath.matrix(sp.lambdify(loss.variables, loss.hessian, modules="mpmath")(*th))
-    dN = [sum(Hm[i, j] * g[i] / R[i] for i in range(len(th))) for j in range(len(th))]
+    g, R, dN = one_norm_gradient(loss, th, eps)
     est = []
     for h in hs:
         hh = as_mpf(h, "h")
@@ -252,5 +264,6 @@ def measured_coefficients(orbit_of: Callable[[Any], list[list[Any]]], loss: Loss
 
 __all__ = [
     "adam_field", "adam_orbit", "adam_run", "adam_slow_map", "adam_slow_orbit", "fast_steps",
-    "measured_coefficients", "memory_coefficient", "one_norm_coefficient", "validate_hyperparameters",
+    "measured_coefficients", "memory_coefficient", "one_norm_coefficient", "one_norm_gradient",
+    "validate_hyperparameters",
 ]

@@ -69,4 +69,24 @@ def jacobian_asymmetry(loss: Loss, j: int, point: Sequence[Any], dps: int = 30) 
         return Asymmetry(j, tuple(float(x) for x in point), float(asym), float(norm))
 
 
-__all__ = ["Asymmetry", "generic_asymmetry", "jacobian_asymmetry"]
+def field_asymmetry(loss: Loss, field: Sequence[Any], point: Sequence[Any], power: int = 0, dps: int = 30) -> Asymmetry:
+    """‖J − Jᵀ‖_F of any field (d sympy components in the loss's variables) at ``point``, in mpmath at ``dps``.
+
+    The same test as :func:`jacobian_asymmetry` for a term that is not one of GD's (an optimiser's modified field,
+    :mod:`theorycheck.maths.optimizer_field`); ``power`` labels it.
+    """
+    import sympy as sp
+
+    from theorycheck.maths.numbers import as_mpf
+
+    J = sp.Matrix(list(field)).jacobian(sp.Matrix(loss.variables))
+    fn = sp.lambdify(loss.variables, J, modules="mpmath")
+    with mpmath.workdps(dps):
+        Jn = mpmath.matrix(fn(*[as_mpf(x) for x in point]))
+        d = loss.dim
+        asym = mpmath.sqrt(sum((Jn[i, l] - Jn[l, i]) ** 2 for i in range(d) for l in range(d)))
+        norm = mpmath.sqrt(sum(Jn[i, l] ** 2 for i in range(d) for l in range(d)))
+        return Asymmetry(power, tuple(float(x) for x in point), float(asym), float(norm))
+
+
+__all__ = ["Asymmetry", "field_asymmetry", "generic_asymmetry", "jacobian_asymmetry"]

@@ -51,6 +51,8 @@ class Loss:
     expr: sp.Expr
     variables: tuple[sp.Symbol, ...]
     description: str = ""
+    #: The Python function the loss was built from (:func:`loss_from_function`), None for an expression.
+    function: Any = None
 
     @property
     def dim(self) -> int:
@@ -339,6 +341,113 @@ def get_loss(name_or_expr: str) -> Loss:
     return parse_loss(name_or_expr)
 
 
+def _user_line(exc: BaseException, fn: Any) -> str:
+    """`` (file.py, line N)`` of the innermost frame of ``fn``'s file in the traceback of ``exc``."""
+    import inspect
+    import traceback
+    from pathlib import Path
+
+    try:
+        src = Path(inspect.getsourcefile(fn) or "").resolve()
+    except TypeError:
+        return ""
+    for fr in reversed(traceback.extract_tb(exc.__traceback__)):
+        if Path(fr.filename).resolve() == src:
+            return f" ({src.name}, line {fr.lineno})"
+    return ""
+
+
+def loss_from_function(fn: Any, name: str | None = None) -> Loss:
+    """A :class:`Loss` from a Python function of named variables, ``def loss(a, b): return ...``.
+
+    The function is evaluated once on sympy symbols named after its parameters (in their order), so it may use
+    plain arithmetic and the functions of :mod:`theorycheck.maths.scalar` (``exp``, ``log``, ``sin``, ...), which
+    follow the evaluation; the expression it returns is the loss, exact, as a zoo loss or a parsed expression.
+    :func:`check_function_at` evaluates the function itself with mpmath at a point.
+
+    Raises
+    ------
+    InputError
+        The function takes no named variables, raises (its file and line named), or returns something other than
+        a finite real scalar expression of its variables.
+    """
+    import inspect
+
+    from theorycheck.maths.scalar import evaluating
+
+    label = str(name or getattr(fn, "__name__", "loss"))
+    if not callable(fn):
+        raise InputError(f"loss {label}: not a function of named variables (got {type(fn).__name__}).")
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        raise InputError(f"loss {label}: its signature cannot be read; write it as def loss(a, b): ...") from None
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY) for p in params) or not params:
+        raise InputError(f"loss {label}: write it as a function of named variables, def loss(a, b): ... (one "
+                         "parameter per variable).")
+    symbols = tuple(sp.Symbol(p.name, real=True) for p in params)
+    try:
+        with evaluating("sympy"):
+            value = fn(*symbols)
+    except Exception as exc:  # noqa: BLE001 - the user's code: one line
+        hint = ""
+        if isinstance(exc, TypeError):
+            hint = ("; evaluate it with plain arithmetic and theorycheck.optimizers' functions (exp, log, sin, ...), "
+                    "not math or numpy, and without branching on the variables")
+        raise InputError(f"loss {label}: calling it on symbols raised {type(exc).__name__}: {exc}"
+                         f"{_user_line(exc, fn)}{hint}.") from None
+    if isinstance(value, (list, tuple, dict, set)) or getattr(value, "shape", None) not in (None, ()):
+        raise InputError(f"loss {label}: returns a {type(value).__name__}, not a scalar; return one number.")
+    try:
+        expr = sp.sympify(value)
+    except (sp.SympifyError, TypeError):
+        raise InputError(f"loss {label}: returns a {type(value).__name__}, not a scalar expression.") from None
+    if not isinstance(expr, sp.Expr) or expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise InputError(f"loss {label}: returns a non-finite or non-scalar value ({str(expr)[:60]}).")
+    extra = sorted(str(x) for x in expr.free_symbols - set(symbols))
+    if extra:
+        raise InputError(f"loss {label}: its value depends on {', '.join(extra)}, which are not its parameters.")
+    return Loss(label, expr, symbols, description=f"Python function {label}", function=fn)
+
+
+def check_function_at(loss: Loss, point: Sequence[Any], dps: int = 30) -> None:
+    """Evaluate a loss built by :func:`loss_from_function` with mpmath at ``point`` and compare with its expression.
+
+    Raises InputError when the function raises there, returns a non-finite or non-real value, or a value other
+    than its expression's (a function that branches on its arguments is not one expression).
+    """
+    import mpmath
+
+    from theorycheck.maths.numbers import as_mpf, as_rational
+    from theorycheck.maths.scalar import evaluating
+
+    fn = loss.function
+    if fn is None:
+        return
+    with mpmath.workdps(dps):
+        x = [as_mpf(v, str(n)) for n, v in zip(loss.variables, point)]
+        at = ", ".join(f"{n}={v}" for n, v in zip(loss.variables, point))
+        try:
+            with evaluating("mpmath"):
+                value = fn(*x)
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"loss {loss.name}: raised {type(exc).__name__} at {at}: {exc}{_user_line(exc, fn)}; "
+                             "choose another `--at` inside its domain.") from None
+        try:
+            v = mpmath.mpmathify(value)
+        except (TypeError, ValueError):
+            raise InputError(f"loss {loss.name}: returns a {type(value).__name__} at {at}, not a number.") from None
+        if not (isinstance(v, mpmath.mpf) and mpmath.isfinite(v)):
+            raise InputError(f"loss {loss.name}: its value at {at} is not a finite real number ({mpmath.nstr(v, 8)}); "
+                             "choose another `--at` inside its domain.")
+        ref = mpmath.mpf(sp.N(loss.expr.xreplace({s: as_rational(p, str(s)) for s, p in zip(loss.variables, point)}),
+                              dps + 5))
+        if abs(v - ref) > mpmath.mpf(10) ** (5 - dps) * max(1, abs(ref)):
+            raise InputError(f"loss {loss.name}: on mpmath numbers it gives {mpmath.nstr(v, 12)} at {at}, on symbols "
+                             f"{mpmath.nstr(ref, 12)}: it must compute one expression (no branching on the values, no "
+                             "math or numpy functions).")
+
+
 def quadratic_loss(A: Sequence[Sequence[sp.Rational]] | sp.Matrix, name: str = "quadratic") -> Loss:
     """L(θ) = ½ θᵀ A θ for a symmetric matrix A (entries kept exact)."""
     A = sp.Matrix(A)
@@ -349,4 +458,5 @@ def quadratic_loss(A: Sequence[Sequence[sp.Rational]] | sp.Matrix, name: str = "
     return Loss(name, sp.expand((v.T * A * v)[0] / 2), xs, description=f"½θᵀAθ, A={A.tolist()}")
 
 
-__all__ = ["Loss", "MAX_EXPONENT", "MAX_EXPRESSION_CHARS", "MAX_LITERAL_EXPONENT", "ZOO", "check_size", "ZOO_POINTS", "exact_point", "get_loss", "parse_loss", "quadratic_loss"]
+__all__ = ["Loss", "MAX_EXPONENT", "MAX_EXPRESSION_CHARS", "MAX_LITERAL_EXPONENT", "ZOO", "check_function_at",
+           "check_size", "ZOO_POINTS", "exact_point", "get_loss", "loss_from_function", "parse_loss", "quadratic_loss"]

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import sympy as sp
 
 from theorycheck.maths.constants import IGR_COEFFICIENT
-from theorycheck.maths.gradient_field import jacobian_asymmetry
+from theorycheck.maths.gradient_field import field_asymmetry, jacobian_asymmetry
 from theorycheck.maths.losses import Loss
 from theorycheck.maths.modified import modified_terms
 
@@ -113,8 +113,28 @@ def potential(loss: Loss, F: Sequence[sp.Expr], candidate: sp.Expr | None = None
     return phi if _is_potential(loss, phi, F) else None
 
 
-def modified_expansion(loss: Loss, order: int, point: Sequence[Any] | None = None, dps: int = 30) -> Expansion:
-    """The terms F_0 … F_order of GD's modified field, each tested as a gradient field, with potentials.
+def scaled_candidates(loss: Loss, F: Sequence[sp.Expr]) -> list[sp.Expr]:
+    """Potentials worth trying first for an optimiser's term: c·L where F = c∇L, c·‖∇L‖² where F = c∇‖∇L‖² (c constant).
+
+    The leading flow of momentum is −∇L/(1−β) and its first term a multiple of ∇‖∇L‖² (Ghosh et al., ICLR 2023):
+    their potentials are found without an integral.
+    """
+    g = list(loss.gradient)
+    norm2 = sum(gi**2 for gi in g)
+    out = []
+    for base, phi in ((g, loss.expr), ([sp.diff(norm2, x) for x in loss.variables], norm2)):
+        i = next((k for k, b in enumerate(base) if b != 0), None)
+        if i is None:
+            continue
+        c = sp.simplify(F[i] / base[i])
+        if c.is_number:
+            out.append(c * phi)
+    return out
+
+
+def modified_expansion(loss: Loss, order: int, point: Sequence[Any] | None = None, dps: int = 30,
+                       terms: Sequence[Sequence[sp.Expr]] | None = None) -> Expansion:
+    """The terms F_0 … F_order of GD's modified field (or of ``terms``), each tested as a gradient field, with potentials.
 
     Parameters
     ----------
@@ -124,21 +144,32 @@ def modified_expansion(loss: Loss, order: int, point: Sequence[Any] | None = Non
         K: the terms up to h^K (0 ≤ K ≤ :data:`theorycheck.maths.jets.MAX_ORDER`).
     point : sequence of d numbers, optional
         Where ‖J − Jᵀ‖_F of each term is measured (mpmath at ``dps`` digits).
+    terms : sequence of K + 1 lists of d sympy expressions, optional
+        Another optimiser's terms (:class:`~theorycheck.maths.optimizer_field.ModifiedEquation`), tested the same
+        way; F₀ is then not assumed to be −∇L.
 
     Returns
     -------
     Expansion
         ``terms[j]`` is F_j (d components); its ``potential`` φ_j satisfies ∇φ_j = F_j.
     """
-    terms = modified_terms(loss, order)
+    general = terms is not None
+    terms = modified_terms(loss, order) if terms is None else [list(F) for F in terms]
     out = Expansion(loss, order, tuple(point) if point is not None else None)
     for j, F in enumerate(terms):
         term = Term(j, list(F))
         if point is not None and loss.dim >= 2:
-            a = jacobian_asymmetry(loss, j, point, dps=dps)
+            a = field_asymmetry(loss, F, point, j, dps) if general else jacobian_asymmetry(loss, j, point, dps=dps)
             term.asymmetry, term.relative = a.size, a.relative
-        if j == 0:
+        if j == 0 and not general:
             term.gradient, term.potential = True, -loss.expr  # F₀ = −∇L as the loss writes it
+        elif general and (loss.dim == 1 or term.relative is None or term.relative < ASYMMETRY_ZERO):
+            term.gradient = True if loss.dim == 1 else _jacobian_symmetric(loss, F)
+            if term.gradient and (j == 0 or out.terms[-1].potential is not None):
+                found = next((p for p in scaled_candidates(loss, F) if _is_potential(loss, p, F)), None)
+                term.potential = found if found is not None else potential(loss, F)
+        elif general:
+            term.gradient = False
         elif loss.dim == 1 or (term.relative is None or term.relative < ASYMMETRY_ZERO):
             term.gradient = True if loss.dim == 1 else _jacobian_symmetric(loss, F)
             if term.gradient and out.terms[-1].potential is not None:
@@ -152,4 +183,4 @@ def modified_expansion(loss: Loss, order: int, point: Sequence[Any] | None = Non
     return out
 
 
-__all__ = ["ASYMMETRY_ZERO", "Expansion", "Term", "modified_expansion", "potential"]
+__all__ = ["ASYMMETRY_ZERO", "Expansion", "Term", "modified_expansion", "potential", "scaled_candidates"]

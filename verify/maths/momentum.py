@@ -109,6 +109,40 @@ def ghosh_field(loss: Loss, beta: Any, factor: Any | None = None) -> Field:
     return Field(loss.variables, comps, name=f"ghosh(beta={b}, kappa={kappa})", meta={"beta": str(b), "kappa": str(kappa)})
 
 
+def regulariser_factor(beta: Any, lookahead: Any = 0) -> sp.Expr:
+    """κ_σ = (1 + β − 2σβ(1 − β))/(1 − β): the first-order factor of the momentum family with look-ahead σ.
+
+    The family θ_{n+1} = θ_n + β(θ_n − θ_{n−1}) − h∇L(θ_n + σβ(θ_n − θ_{n−1})) is heavy ball at σ = 0 and
+    Nesterov's method at σ = 1. Derivation (ours, by the two-step matching of the module docstring): with
+    θ_n = y(nh), y(t ± h) = exp(±hL_F)y, the left side is Σ_m (h^m/m!)(1 + β(−1)^m)L_F^{m−1}F as for heavy ball,
+    and the look-ahead point is y + σβ(hF + O(h²)), so the right side is −hg − h²σβHF₀ + O(h³). Matching h¹
+    gives F₀ = −g/(1 − β); matching h², (1 − β)F₁ + ((1 + β)/2)F₀′F₀ = −σβHF₀, i.e.
+
+        F₁ = −(1 + β − 2σβ(1 − β))/(2(1 − β)³) Hg = −(κ_σ/(2(1 − β)²)) Hg,
+
+    so ẏ = −(1/(1 − β))∇[L + κ_σ·h/(4(1 − β))‖∇L‖²] (:func:`ghosh_field` with ``factor`` κ_σ). For Nesterov
+    κ₁ = (1 − β + 2β²)/(1 − β): a weaker regulariser than heavy ball's (1 + β)/(1 − β) for every β ∈ (0, 1).
+    """
+    b, s = sp.nsimplify(beta), sp.nsimplify(lookahead)
+    return (1 + b - 2 * s * b * (1 - b)) / (1 - b)
+
+
+def nesterov_field(loss: Loss, beta: Any, factor: Any | None = None) -> Field:
+    """Nesterov's first-order modified flow −(1/(1−β))∇[L + κ₁h/(4(1−β))‖∇L‖²], κ₁ = :func:`regulariser_factor`
+    (β, 1); ``factor`` replaces κ₁ for mutants."""
+    return ghosh_field(loss, beta, regulariser_factor(beta, 1) if factor is None else factor)
+
+
+def dampened_terms(loss: Loss, beta: Any, dampening: Any, k: int) -> list[list[sp.Expr]]:
+    """[F₀, …, F_k] of momentum with dampening τ, v ← βv + (1−τ)∇L, θ ← θ − hv: (1 − τ)^{j+1} times heavy ball's F_j.
+
+    With w = v/(1 − τ) the rule is heavy ball with the step h(1 − τ), whose iterates follow y(n·h(1 − τ)); in the
+    time nh the field is (1 − τ)·Σ_j (h(1 − τ))^j F_j^{HB}.
+    """
+    t = sp.nsimplify(dampening)
+    return [[(1 - t) ** (j + 1) * c for c in F] for j, F in enumerate(heavy_ball_terms(loss, beta, k))]
+
+
 def transient_steps(beta: float, digits: int) -> int:
     """Steps after which the fast mode βⁿ has decayed below 10^{−digits}."""
     b = float(beta)
@@ -185,20 +219,25 @@ def periodic_slow_orbit(gradients: Sequence[Callable[[Sequence[Any]], Sequence[A
             end = run(list(start), N)[-1]
             return [e - t for e, t in zip(end, th0)]
 
-        start = _newton(miss, th0, digits)
+        start = _newton(miss, th0, digits, what="heavy ball (β = " + str(bq) + ")")
         return [list(q) for q in run(start, N + n)[N:]]
 
 
-def _newton(miss: Callable[..., list[Any]], th0: list[Any], digits: int, max_iter: int = 40) -> list[Any]:
+def _newton(miss: Callable[..., list[Any]], th0: list[Any], digits: int, max_iter: int = 40,
+            what: str = "heavy ball", guess: Sequence[Any] | None = None) -> list[Any]:
     """Solve miss(θ_s) = 0 by Newton with a forward-difference Jacobian (step 10^{−(dps/2)}) and step halving.
 
-    The first guess is θ₀ minus the drift of a run started at θ₀ (a fixed-point step).
+    The first guess is ``guess`` or else θ₀ minus the drift of a run started at θ₀ (a fixed-point step). ``what``
+    names the optimiser whose slow manifold θ₀ is placed on, for the message when Newton does not converge.
     """
     d = len(th0)
-    # first guess: undo the forward drift of a run started at θ₀ itself (forward runs only:
-    # walking upstream by gradient ascent blows up on non-convex losses such as Rosenbrock)
-    drift = miss(*th0)
-    x = [t - r for t, r in zip(th0, drift)]
+    if guess is not None:
+        x = list(guess)
+    else:
+        # first guess: undo the forward drift of a run started at θ₀ itself (forward runs only:
+        # walking upstream by gradient ascent blows up on non-convex losses such as Rosenbrock)
+        drift = miss(*th0)
+        x = [t - r for t, r in zip(th0, drift)]
     tol = mpmath.mpf(10) ** (-digits - 3)
     eps = mpmath.mpf(10) ** (-(mpmath.mp.dps // 2))
     r = miss(*x)
@@ -225,8 +264,9 @@ def _newton(miss: Callable[..., list[Any]], th0: list[Any], digits: int, max_ite
                 break
             lam /= 2
         x, r = xn, rn
-    raise InputError(f"could not place θ₀ on the heavy-ball slow manifold (residual {mpmath.nstr(nr, 3)}); "
-                     "use a smaller h or fewer digits (N·h must stay of order one).")
+    raise InputError(f"could not place θ₀ on the slow manifold of {what} (residual {mpmath.nstr(nr, 3)} after "
+                     f"{max_iter} Newton steps): the run from upstream that must end at θ₀ is too long or too stiff "
+                     "at this step size; try smaller steps or more digits (`order --steps`, `--digits`).")
 
 
 def slow_manifold_limit(beta: Any) -> float:
@@ -256,6 +296,7 @@ def heavy_ball_slow_map(loss: Loss, beta: Any, digits: int | None = None) -> Ste
 
 
 __all__ = [
-    "cached_step", "ghosh_field", "heavy_ball_field", "heavy_ball_orbit", "heavy_ball_slow_map", "heavy_ball_terms",
-    "periodic_slow_orbit", "slow_manifold_limit", "transient_steps",
+    "cached_step", "dampened_terms", "ghosh_field", "heavy_ball_field", "heavy_ball_orbit", "heavy_ball_slow_map",
+    "heavy_ball_terms", "nesterov_field", "periodic_slow_orbit", "regulariser_factor", "slow_manifold_limit",
+    "transient_steps",
 ]

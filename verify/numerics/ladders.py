@@ -11,7 +11,8 @@ make a check pass.
 * :func:`loss_ladder`: the same with λ = λ_max|∇²L(θ₀)| of a loss;
 * :func:`epoch_ladder`: epoch durations T = m·h = 1/2, 1/4, … for SGD epochs;
 * :func:`relative_ladder`: h_k = top·2^{−k}/λ in float64 (networks);
-* :func:`heavy_ball_ladder`: powers of two inside heavy ball's slow-manifold regime.
+* :func:`heavy_ball_ladder`: powers of two inside heavy ball's slow-manifold regime;
+* :func:`slow_manifold_ladder`: the same for any optimiser with state, from its flow rate and fast factor.
 """
 
 from __future__ import annotations
@@ -73,6 +74,30 @@ def heavy_ball_ladder(loss: Loss, theta0: Sequence[Any], beta: Fraction, n: int,
     return [Fraction(1, 2 ** (m + i)) for i in range(n)]
 
 
+def slow_manifold_ladder(flow_rate: float, rho: float, n: int, digits: int = 35) -> list[Fraction]:
+    """Powers of two inside the slow-manifold regime of any optimiser with state, chosen from two numbers.
+
+    ``flow_rate`` λ_F is the spectral radius of the leading flow's Jacobian ∂F₀/∂θ at θ₀ (the slow mode moves by
+    ≈ 1 − hλ_F per step) and ``rho`` the factor ρ by which the state's fast modes decay per step
+    (:func:`~theorycheck.maths.slow_manifold.fast_factor`). The largest step is the largest power of two with
+
+        h·λ_F ≤ (1 − √ρ)/(2(1 + √ρ)),   N·h ≤ 2,   N·h·λ_F ≤ 2,
+
+    N the shooting's transient at ``digits`` (:func:`~theorycheck.maths.slow_manifold.transient_steps`): the slow
+    and fast modes stay apart, and the start upstream of θ₀ within a time, and a contraction, of order one. For
+    heavy ball (λ_F = λ/(1 − β), ρ = β) these are the bounds of :func:`heavy_ball_ladder`, whose first one is
+    hλ ≤ (1 − √β)²/2, half the edge of the real slow manifold.
+    """
+    from theorycheck.maths.slow_manifold import transient_steps as transient
+
+    lam = max(float(flow_rate), 1e-3)
+    N = transient(float(rho), digits)
+    root = math.sqrt(max(float(rho), 0.0))
+    top = min((1 - root) / (2 * (1 + root) * lam), 2 / N, 2 / (lam * N))
+    m = max(4, math.ceil(-math.log2(top)))
+    return [Fraction(1, 2 ** (m + i)) for i in range(n)]
+
+
 def sgd_momentum_ladder(batch_losses: Sequence[Loss], theta0: Sequence[Any], beta: Fraction, n: int,
                         digits: int = 35) -> list[Fraction]:
     """Epoch times T = m·h for SGD+M over m batches, h from :func:`heavy_ball_ladder` of the stiffest batch.
@@ -87,4 +112,4 @@ def sgd_momentum_ladder(batch_losses: Sequence[Loss], theta0: Sequence[Any], bet
 
 
 __all__ = ["KAPPA", "LADDER_LENGTH", "epoch_ladder", "heavy_ball_ladder", "loss_ladder", "power_of_two_ladder",
-           "relative_ladder", "sgd_momentum_ladder"]
+           "relative_ladder", "sgd_momentum_ladder", "slow_manifold_ladder"]

@@ -7,5 +7,5 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
     "cli", "commands", "costs", "executors", "imports", "limits", "loading", "order_setup", "output", "project",
-    "pytest_plugin", "runner", "validate",
+    "pytest_plugin", "runner", "user_code", "validate",
 ])

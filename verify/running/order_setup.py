@@ -37,9 +37,9 @@ CACHE_KIND = "order-setup"
 #: Version of the set-up's content; a change makes every older entry a miss (format 1 held source code).
 FORMAT = 2
 #: Modules whose source decides the programs and the description (their bytes are in the key): every
-#: module of the maths layer (losses, fields, the modified equations they are built from) and the two that
-#: write and read set-ups.
-SOURCES = ("maths/*.py", "running/order_setup.py", "running/commands/order.py")
+#: module of the maths layer (losses, fields, the modified equations they are built from), the shipped optimiser
+#: files (whose derived map decides that GD's terms apply), and the two that write and read set-ups.
+SOURCES = ("maths/*.py", "optimizers/*.py", "running/order_setup.py", "running/commands/order.py")
 
 __all__ = ["CACHE_KIND", "FORMAT", "SOURCES", "CompiledGD", "Setup", "STATS", "build", "key", "load", "store"]
 

@@ -1,16 +1,22 @@
-"""``theorycheck order``: the empirical order of an optimiser against a chosen flow, on any loss.
+"""``theorycheck order``: the empirical order of any optimiser against a chosen flow, on any loss.
 
 Example::
 
     theorycheck order --loss "a**2*b + cos(a) - b/3" --at a=0.7,b=-0.4 --against modified:2 \\
         --steps 1/8,1/16,1/32,1/64,1/128 --json
     theorycheck order --loss quadratic --optimizer adam --beta1 1/4 --beta2 1/2 --eps 1/1000 --against modified:1
+    theorycheck order --loss my_loss.py:loss --at a=0.7,b=-0.4 --optimizer my_rule.py:step --against modified:1
 
-``--optimizer`` is ``gd`` (default), ``heavy-ball`` (``--beta``), ``rmsprop`` (``--beta2``, ``--eps``) or
-``adam`` (``--beta1``, ``--beta2``, ``--eps``, ε inside the square root). Heavy ball, RMSProp and Adam are
-measured on their slow manifold (late training, moments settled; placed by shooting), against ``flow`` (their
-rescaled flow, local order 2) or ``modified:K`` (``igr`` = ``modified:1``): heavy ball's two-step series
-(K ≤ 4), Adam's and RMSProp's derived field (K = 1).
+``--optimizer`` is a shipped optimiser (``gd``, the default, ``heavy-ball``, ``nesterov``, ``momentum``,
+``rmsprop``, ``adam``: shortcuts for the files of :mod:`theorycheck.optimizers`), an installed entry point, or
+``FILE.py:NAME`` (:mod:`theorycheck.running.user_code`); its hyper-parameters come from ``--beta``,
+``--beta1``, ``--beta2``, ``--eps`` and ``--param NAME=VALUE``. Every optimiser goes through one mechanism: its
+modified equation on its slow manifold is derived from its step alone
+(:mod:`theorycheck.maths.optimizer_field`), and a rule with state is measured late in training, on that
+manifold (θ₀ placed on it by shooting), against ``flow`` (its leading flow, local order 2), ``igr`` (=
+``modified:1``) or ``modified:K`` (K ≤ 4). Where the derived θ-map is gradient descent's, ``bernoulli:K`` (GD's
+Bernoulli series) and K up to 8 are available too. ``--loss`` is a zoo name, an expression or ``FILE.py:NAME``,
+a Python function of named variables.
 
 A GD study on heyoka at explicit ``--digits`` keeps its set-up in the on-disk cache
 (:mod:`theorycheck.running.order_setup`): a later run with the same loss and ``--against`` measures from
@@ -31,14 +37,10 @@ from typing import Any, Sequence
 from theorycheck.core.errors import DivergenceError, InputError
 
 NAME = "order"
-HELP = "Measure the local (or global) order of GD, heavy ball, RMSProp or Adam against flow, igr, modified:K, bernoulli:K."
-OPTIMIZERS = ("gd", "heavy-ball", "rmsprop", "adam")
-#: The slow-manifold shooting runs about 14·ln 10/(−ln β) steps; beyond this β it would take thousands.
-MAX_MOMENT_FACTOR = Fraction(99, 100)
+HELP = ("Measure the local (or global) order of an optimiser (a shipped one or FILE.py:NAME) against flow, igr, "
+        "modified:K, bernoulli:K.")
 #: Working digits of the slow-manifold studies unless --digits says otherwise (as the claims use).
 SLOW_MANIFOLD_DIGITS = 30
-#: The default ladder of the momentum optimisers: their shooting needs N·h of order one.
-MOMENTUM_STEPS = "1/64,1/128,1/256,1/512"
 
 KINDS = ("local", "global")
 #: GD's default ladder.
@@ -52,20 +54,22 @@ SYMBOLIC_SECONDS = 60
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from theorycheck.running.user_code import add_hyperparameter_arguments
+
     p.add_argument("--loss", required=True, metavar="EXPR",
-                   help="a zoo loss name (quadratic, rosenbrock, logistic, trig, tiny_net) or an expression in named variables")
+                   help="a zoo loss name (quadratic, rosenbrock, logistic, trig, tiny_net), an expression in named "
+                        "variables, or FILE.py:NAME (a Python function of named variables)")
     p.add_argument("--at", metavar="a=0.7,b=-0.4",
                    help="start point, one value per variable (exact decimals or fractions); default: the zoo point")
     p.add_argument("--against", default="igr", metavar="FIELD",
                    help="flow | igr | modified:K | bernoulli:K (default igr)")
     p.add_argument("--steps", default=None, metavar="H1,H2,...",
                    help=f"step-size ladder, at least {MIN_STEPS} positive steps (fractions or decimals); default "
-                        f"1/8,…,1/128 for gd, heavy ball's slow-manifold ladder, {MOMENTUM_STEPS} for RMSProp and Adam")
-    p.add_argument("--optimizer", default="gd", metavar="OPT", help="gd | heavy-ball | rmsprop | adam (default gd)")
-    p.add_argument("--beta", default="1/2", metavar="B", help="heavy-ball momentum β (default 1/2)")
-    p.add_argument("--beta1", default="1/4", metavar="B1", help="Adam's first-moment factor β (default 1/4)")
-    p.add_argument("--beta2", default="1/2", metavar="B2", help="Adam's/RMSProp's second-moment factor ρ (default 1/2)")
-    p.add_argument("--eps", default="1/1000", metavar="E", help="Adam's/RMSProp's ε, inside the square root (default 1/1000)")
+                        "1/8,…,1/128 without state, the slow-manifold ladder of the optimiser with state")
+    p.add_argument("--optimizer", default="gd", metavar="OPT",
+                   help="gd | heavy-ball | nesterov | momentum | rmsprop | adam | an entry point of "
+                        "theorycheck.optimizers | FILE.py:NAME (default gd)")
+    add_hyperparameter_arguments(p)
     p.add_argument("--digits", type=str, default=None, metavar="D",
                    help="working precision in significant digits (default: chosen from the smallest error)")
     p.add_argument("--backend", default="heyoka", metavar="B", help="heyoka | mpmath | scipy (default heyoka)")
@@ -151,51 +155,38 @@ def _choice(value: str, allowed: tuple[str, ...], arg: str) -> str:
     return value
 
 
-def _moment(text: str, arg: str, positive: bool = False) -> Fraction:
-    v = _fraction(text, f"`{arg}`")
-    if not 0 <= v <= MAX_MOMENT_FACTOR or (positive and v == 0):
-        raise InputError(f"`{arg}` must lie in {'(' if positive else '['}0, {MAX_MOMENT_FACTOR}] (the slow-manifold "
-                         f"shooting needs a moment factor well below 1), got {text!r}.")
-    return v
+def optimiser(args: argparse.Namespace, loss: Any, theta0: Sequence[Fraction] | None = None) -> Any:
+    """Resolve ``--optimizer`` with its hyper-parameters and set its study up
+    (:func:`~theorycheck.numerics.optimizer_order.setup`: one mechanism for every rule)."""
+    from theorycheck.numerics.optimizer_order import setup
+    from theorycheck.running.user_code import apply_hyperparameters, resolve_optimizer
+
+    rule = apply_hyperparameters(resolve_optimizer(getattr(args, "optimizer", None) or "gd"), args)
+    return setup(rule, loss, args.against, theta0)
 
 
-def optimiser(args: argparse.Namespace, loss: Any) -> tuple[Any, str, Any]:
-    """(step map, label, a function spec ↦ (field, local order)) for ``--optimizer`` and its hyper-parameters."""
-    from theorycheck.maths.modified import against_field, parse_against
+def check_rule(opt: Any, theta0: Sequence[Fraction], h: Fraction) -> None:
+    """One step of the rule at θ₀ on its settled state, in mpmath: a step that raises, returns the wrong length or a
+    non-finite value is one InputError naming the optimiser (its file and line when it raised)."""
+    import mpmath
 
-    name = _choice(getattr(args, "optimizer", "gd"), OPTIMIZERS, "--optimizer")
-    if name == "gd":
-        from theorycheck.maths.optimisers import gd
+    from theorycheck.maths.numbers import as_mpf_vector
+    from theorycheck.maths.protocol import mpmath_gradient
 
-        return gd(loss), "GD", lambda spec: against_field(loss, spec)
-
-    def order_k(spec: str, top: int) -> int:
-        family, k = parse_against(spec)
-        if family == "flow":
-            return 0
-        if family == "igr":
-            return 1
-        if family != "modified" or not 0 <= k <= top:
-            raise InputError(f"`--against` for {name} must be flow, igr or modified:K with K ≤ {top}, got {spec!r}.")
-        return k
-
-    if name == "heavy-ball":
-        from theorycheck.maths.momentum import heavy_ball_field, heavy_ball_slow_map
-
-        beta = _moment(args.beta, "--beta", positive=True)
-        k_of = lambda spec: order_k(spec, 4)  # noqa: E731
-        return (heavy_ball_slow_map(loss, beta), f"heavy ball (β={beta}, slow manifold)",
-                lambda spec: (heavy_ball_field(loss, beta, k_of(spec)), k_of(spec) + 2))
-    from theorycheck.maths.adaptive import adam_field, adam_slow_map
-
-    b1 = Fraction(0) if name == "rmsprop" else _moment(args.beta1, "--beta1")
-    b2 = _moment(args.beta2, "--beta2")
-    eps = _fraction(args.eps, "`--eps`")
-    if eps <= 0:
-        raise InputError(f"`--eps` must be positive, got {args.eps!r}.")
-    label = f"{'RMSProp' if name == 'rmsprop' else 'Adam'} (β={b1}, ρ={b2}, ε={eps}, slow manifold)"
-    return (adam_slow_map(loss, b1, b2, eps), label,
-            lambda spec: (adam_field(loss, b1, b2, eps, order_k(spec, 1)), order_k(spec, 1) + 2))
+    with mpmath.workdps(30):
+        th = as_mpf_vector(theta0)
+        hh = mpmath.mpf(h.numerator) / h.denominator
+        state_at = opt.equation.manifold.state_function()
+        state = state_at(th, hh) if state_at is not None else []
+        try:
+            nxt, st = opt.rule.apply(th, state, mpmath_gradient(opt.equation.loss), hh)
+        except (ZeroDivisionError, OverflowError) as exc:
+            raise InputError(f"{opt.rule.describe()}: step fails at θ₀ with h = {h} ({type(exc).__name__}); change "
+                             "the step or choose another `--at`.") from None
+        values = [mpmath.mpmathify(v) for v in [*nxt, *st]]
+        if not all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in values):
+            raise InputError(f"{opt.rule.describe()}: step returns a value that is not a finite real number at θ₀ "
+                             f"(h = {h}); change the step or choose another `--at`.")
 
 
 def check_defined(loss: Any, field: Any, theta0: Sequence[Fraction], h: Fraction) -> None:
@@ -263,9 +254,10 @@ def _expectation(args: argparse.Namespace, kind: str, local_order: int,
 
 
 def _info(loss_text: str, variables: Sequence[str], theta0: Sequence[Fraction], against: str, kind: str,
-          horizon: Fraction | None, label: str) -> dict[str, Any]:
+          horizon: Fraction | None, label: str, rule: dict[str, Any]) -> dict[str, Any]:
     return {"loss": loss_text, "variables": list(variables), "at": {v: str(x) for v, x in zip(variables, theta0)},
-            "against": against, "kind": kind, "horizon": None if horizon is None else str(horizon), "optimizer": label}
+            "against": against, "kind": kind, "horizon": None if horizon is None else str(horizon), "optimizer": label,
+            **rule}
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -283,8 +275,10 @@ def _study(kind: str, step: Any, field: Any, theta0: Sequence[Fraction], steps: 
 
 def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Validate the arguments, run the study; return (OrderStudy, description of the run)."""
-    from theorycheck.maths.losses import ZOO, ZOO_POINTS, get_loss
+    from theorycheck.maths.losses import ZOO, ZOO_POINTS, check_function_at
     from theorycheck.numerics.integrate import validate_backend
+    from theorycheck.numerics.optimizer_order import default_ladder
+    from theorycheck.running.user_code import is_file_spec, resolve_loss
 
     backend = validate_backend(args.backend, "--backend")
     kind = _choice(args.kind, KINDS, "--kind")
@@ -292,45 +286,53 @@ def measure(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
     with time_limit(SYMBOLIC_SECONDS, "parsing `--loss` took more than "
                                       f"{SYMBOLIC_SECONDS} s; simplify the expression"):
-        loss = get_loss(args.loss)
+        loss = resolve_loss(args.loss)
     if args.at is not None:
         point = loss.point(parse_point(args.at))
     elif args.loss in ZOO:
         point = loss.point(ZOO_POINTS[args.loss])
     else:
-        raise InputError(f"`--at` is required for a user expression; the loss has variables "
+        raise InputError(f"`--at` is required for a user loss; the loss has variables "
                          f"{', '.join(map(str, loss.variables))}.")
     theta0 = tuple(x if isinstance(x, Fraction) else Fraction(str(x)) for x in point)
+    check_function_at(loss, theta0)
     with time_limit(SYMBOLIC_SECONDS, f"building the field `--against {args.against}` for this loss took more than "
                                       f"{SYMBOLIC_SECONDS} s (the symbolic expansion grows quickly with K); use a "
                                       f"smaller K or a simpler loss"):
-        step, label, against = optimiser(args, loss)
-        field, local_order = against(args.against)
+        opt = optimiser(args, loss, theta0)
+        field, local_order = opt.field, opt.local_order
         ops = _check_field_size(field, args.against)
-    opt = getattr(args, "optimizer", "gd")
-    if args.steps is None and opt == "heavy-ball":
-        from theorycheck.numerics.ladders import heavy_ball_ladder
-
-        steps = heavy_ball_ladder(loss, theta0, _moment(args.beta, "--beta", positive=True), 4)
-    else:
-        steps = parse_steps(args.steps if args.steps is not None else MOMENTUM_STEPS if opt != "gd" else GD_STEPS)
+        if args.steps is None:
+            steps = default_ladder(opt, theta0)
+        else:
+            steps = parse_steps(args.steps)
     check_defined(loss, field, theta0, steps[0])
+    check_rule(opt, theta0, steps[0])
     digits = parse_digits(args.digits)
-    if digits is None and opt != "gd":
+    if digits is None and opt.stateful:
         digits = SLOW_MANIFOLD_DIGITS  # the shooting's transient grows with the digits asked for
     expected, horizon = _expectation(args, kind, local_order, steps)
 
     from theorycheck.running.limits import status
 
+    label = opt.label
     status(f"{kind} error of {label} against {field.name} at {len(steps)} step sizes…")
     try:
-        study = _study(kind, step, field, theta0, steps, expected, backend, digits, horizon)
+        study = _study(kind, opt.step, field, theta0, steps, expected, backend, digits, horizon)
     except (ZeroDivisionError, OverflowError) as exc:
         raise DivergenceError(f"{label} or the flow of {field.name} left the loss's domain ({type(exc).__name__}); "
                               "try smaller steps or another `--at`.") from None
-    if opt == "gd" and backend == "heyoka":
+    if (opt.rule.builtin and opt.equation.is_gradient_descent and not opt.stateful and backend == "heyoka"
+            and not is_file_spec(args.loss)):
         _keep_setup(args, loss, field, local_order, ops)
-    return study, _info(str(loss.expr), [str(v) for v in loss.variables], theta0, field.name, kind, horizon, label)
+    return study, _info(str(loss.expr), [str(v) for v in loss.variables], theta0, field.name, kind, horizon, label,
+                        _rule_info(opt))
+
+
+def _rule_info(opt: Any) -> dict[str, Any]:
+    """The optimiser's part of the output: its hyper-parameters, the derivation's route, whether it has state."""
+    return {"hyperparameters": {k: str(v) for k, v in opt.rule.hyperparameters.items()},
+            "route": opt.equation.route, "slow_manifold": opt.stateful}
 
 
 def _keep_setup(args: argparse.Namespace, loss: Any, field: Any, local_order: int, ops: int) -> None:
@@ -346,7 +348,7 @@ def _keep_setup(args: argparse.Namespace, loss: Any, field: Any, local_order: in
         point = tuple(Fraction(str(x)) for x in loss.point(ZOO_POINTS[args.loss]))
     setup = order_setup.build(loss, field, local_order, ops, point)
     if setup is not None:
-        order_setup.store(args.loss, args.against, "gd", setup)
+        order_setup.store(args.loss, args.against, getattr(args, "optimizer", "gd"), setup)
 
 
 def measure_from_setup(args: argparse.Namespace) -> tuple[Any, dict[str, Any]] | None:
@@ -362,9 +364,12 @@ def measure_from_setup(args: argparse.Namespace) -> tuple[Any, dict[str, Any]] |
     from theorycheck.core.errors import TheorycheckError
     from theorycheck.numerics import cache
 
+    from theorycheck.running.user_code import HYPER_FLAGS, is_file_spec
+
     if (not cache.enabled() or getattr(args, "optimizer", "gd") != "gd" or args.backend != "heyoka"
-            or args.digits is None):
-        return None
+            or args.digits is None or is_file_spec(args.loss) or getattr(args, "param", None)
+            or any(getattr(args, f.lstrip("-"), None) is not None for f in HYPER_FLAGS)):
+        return None  # a set-up is kept only for the shipped GD on a zoo loss or an expression (module docstring)
     try:
         return _measure_from_setup(args)
     except (TheorycheckError, ZeroDivisionError, OverflowError):
@@ -413,7 +418,8 @@ def _measure_from_setup(args: argparse.Namespace) -> tuple[Any, dict[str, Any]] 
     step = order_setup.CompiledGD(gradient, len(setup.variables), args.loss)
     study = _study(kind, step, None, theta0, steps, expected, "heyoka", digits, horizon, integrator=integ)
     order_setup.STATS["used"] += 1
-    return study, _info(setup.loss_text, setup.variables, theta0, setup.field.name, kind, horizon, "GD")
+    return study, _info(setup.loss_text, setup.variables, theta0, setup.field.name, kind, horizon, "gd",
+                        {"hyperparameters": {}, "route": "symbolic", "slow_manifold": False})
 
 
 def to_json(study: Any, info: dict[str, Any]) -> dict[str, Any]:
@@ -438,7 +444,7 @@ def to_json(study: Any, info: dict[str, Any]) -> dict[str, Any]:
 
 
 def table(study: Any, info: dict[str, Any]) -> str:
-    lines = [f"{info.get('optimizer', 'GD')} vs {info['against']} ({info['kind']} error) on L = {info['loss']} at "
+    lines = [f"{info.get('optimizer', 'gd')} vs {info['against']} ({info['kind']} error) on L = {info['loss']} at "
              + ", ".join(f"{k}={v}" for k, v in info["at"].items()),
              f"{'h':>12}  {'error':>12}  {'slope':>7}"]
     # local slopes join successive *resolved* points: slope k ends at the (k+1)-th resolved point
@@ -457,19 +463,11 @@ def table(study: Any, info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-#: The hyper-parameter options each built-in optimiser reads; given to another one they are refused.
-HYPERPARAMETERS = {"gd": (), "heavy-ball": ("beta",), "rmsprop": ("beta2", "eps"), "adam": ("beta1", "beta2", "eps")}
-
-
 def check_applicable(args: argparse.Namespace) -> None:
-    """Refuse an option given on the command line that this study would not read (``--beta`` with GD, ``--horizon``
-    with a local study), rather than ignore it."""
+    """Refuse an option given on the command line that this study would not read (``--horizon`` with a local
+    study), rather than ignore it. A hyper-parameter the optimiser does not have is refused by
+    :func:`theorycheck.running.user_code.apply_hyperparameters`."""
     given: frozenset[str] = getattr(args, "_given", frozenset())
-    opt = getattr(args, "optimizer", "gd")
-    for dest in ("beta", "beta1", "beta2", "eps"):
-        if dest in given and dest not in HYPERPARAMETERS.get(opt, (dest,)):
-            takes = " or ".join(o for o, names in HYPERPARAMETERS.items() if dest in names)
-            raise InputError(f"`--{dest}` applies to --optimizer {takes}, not {opt!r}.")
     if "horizon" in given and args.kind != "global":
         raise InputError("`--horizon` applies to `--kind global` only (a local study measures one step).")
 
@@ -491,7 +489,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "EXIT", "GD_STEPS", "HELP", "HYPERPARAMETERS", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE",
-    "MAX_MOMENT_FACTOR", "MIN_STEPS", "MOMENTUM_STEPS", "NAME", "OPTIMIZERS", "SLOW_MANIFOLD_DIGITS", "SYMBOLIC_SECONDS",
-    "add_arguments", "check_applicable", "check_defined", "measure", "measure_from_setup", "optimiser", "parse_digits", "parse_point", "parse_steps", "run", "table", "to_json",
+    "EXIT", "GD_STEPS", "HELP", "KINDS", "MAX_DIGITS", "MAX_FIELD_OPS", "MAX_MAGNITUDE", "MIN_STEPS", "NAME",
+    "SLOW_MANIFOLD_DIGITS", "SYMBOLIC_SECONDS", "add_arguments", "check_applicable", "check_defined",
+    "check_rule", "measure", "measure_from_setup", "optimiser", "parse_digits", "parse_point", "parse_steps", "run",
+    "table", "to_json",
 ]
