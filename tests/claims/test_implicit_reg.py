@@ -151,3 +151,22 @@ def test_lie_quadratic_is_an_exact_identity_and_its_mutant_fails():
     assert implicit_reg.LieLogSeries(losses=("quadratic",)).run(QUICK).verdict is Verdict.PASS
     assert implicit_reg.LieLogSeries(losses=("quadratic",), log_coefficients=[1, Fraction(-1, 3), Fraction(1, 3)]).run(QUICK) \
         .verdict is Verdict.FAIL
+
+
+def test_accuracy_keys_are_compared_to_one_test_point_and_no_finer():
+    # an accuracy on 2000 test points moves in steps of 1/2000: CI allows one borderline point to flip, not two
+    from theorycheck.reporting.compare import compare
+    from theorycheck.reporting.record import RunRecord
+
+    ev = implicit_reg.IGRTestAccuracy(regimes=(1.0,), seeds=3).run(QUICK)
+    assert set(ev.key_tolerance) == set(ev.key) and {t["atol"] for t in ev.key_tolerance.values()} == {1 / 2000}
+    assert implicit_reg.IGRGradientPenaltyWidth().key_resolution is None
+
+    def run_with(shift):
+        moved = Evidence.from_json(ev.to_json())
+        moved.key = {k: v + shift for k, v in ev.key.items()}
+        return RunRecord(environment={}, settings={"quick": True, "seed": QUICK.seed}, claims=[moved])
+
+    base = run_with(0.0)
+    assert not compare(base, run_with(0.9 / 2000))
+    assert compare(base, run_with(2 / 2000))

@@ -711,6 +711,7 @@ class IGRTestAccuracy(IGRPrediction):
     falsifier = "The 95% interval of the accuracy difference (large − small) lies below 0."
     experiment = "p3_accuracy"
     setup = {"target_fraction": 0.3}
+    key_resolution = 1 / 2000  # one test point of one run (2000 test points)
 
 
 @register

@@ -382,6 +382,10 @@ class EffectClaim(Claim):
     #: h·λ_max(θ₀) of the large rate (see :func:`regime_label`): 1.0 is the edge of the regime the
     #: backward-error analysis covers, 1.9 lies outside it, near GD's stability edge 2.
     regimes: tuple[float, ...] = (1.0, 1.9)
+    #: The step of a metric that moves in quanta (an accuracy on n test points moves by 1/n): CI compares the
+    #: key numbers to this absolute tolerance, since a point on the decision boundary may fall on either side
+    #: after thousands of GD steps whose last bits depend on the BLAS kernels of the machine. None: exact.
+    key_resolution: ClassVar[float | None] = None
 
     def evaluate(self, ctx: RunContext) -> Evidence:
         from dataclasses import replace
@@ -414,6 +418,12 @@ class EffectClaim(Claim):
         key = {f"effect_{rf:g}": r.effect.mean for rf, r in results}
         key.update({f"ci_lo_{rf:g}": r.effect.ci[0] for rf, r in results})
         return key
+
+    def assemble(self, checked: Checked) -> Evidence:
+        ev = super().assemble(checked)
+        if self.key_resolution is not None:
+            ev.key_tolerance.update({k: {"atol": self.key_resolution} for k in ev.key})
+        return ev
 
     def summarise(self, checked: Checked, key: dict[str, Any], verdict: Verdict) -> str:
         return "; ".join(f"hλ₀={rf:g} ({regime_label(rf, short=True)}): {r.effect.mean:+.3g} "
