@@ -54,6 +54,8 @@ BACKENDS = ("autograd", "jax", "torch")
 DEVICES = ("cpu", "cuda")
 #: Bytes the per-sample Jacobian chunks may take by default (a chunk is held while the next is computed).
 DEFAULT_CHUNK_BYTES = 512 * 1024**2
+#: Samples per call of the products (Hessian-vector products, the loss, outputs) by default.
+PRODUCT_ROWS = 4096
 #: Vectors per block of a batched product (``matmat``): one compiled shape for every block.
 BLOCK = 32
 
@@ -159,12 +161,12 @@ class Model(ABC):
     # -- binding ---------------------------------------------------------------------------------------
 
     def at(self, params: Any, X: Any, y: Any | None = None, *, chunk: int | None = None,
-           chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> "ModelPoint":
+           chunk_bytes: int = DEFAULT_CHUNK_BYTES, product_chunk: int = PRODUCT_ROWS) -> "ModelPoint":
         """The model at θ = ``params`` on inputs X (n, …) with targets y (or none): a :class:`ModelPoint`.
 
         ``chunk`` (samples per chunk) defaults to what ``chunk_bytes`` of per-sample Jacobians hold.
         """
-        return ModelPoint(self, params, X, y, chunk=chunk, chunk_bytes=chunk_bytes)
+        return ModelPoint(self, params, X, y, chunk=chunk, chunk_bytes=chunk_bytes, product_chunk=product_chunk)
 
     # -- conveniences over a point (each builds it afresh: for loops, bind once with ``at``) ----------------
 
@@ -177,15 +179,41 @@ class Model(ABC):
         return self.at(params, X, y).gradient()
 
 
+class _Chunks:
+    """Row ranges of one chunk size, with the inputs, targets and weights of each padded to that size on the device."""
+
+    def __init__(self, point: "ModelPoint", size: int) -> None:
+        self.size = size
+        self.rows = [slice(s, min(s + size, point.n)) for s in range(0, point.n, size)]
+        self.X = [point.model._device(self.padded(point.X, r)) for r in self.rows]
+        self.w = [point.model._device(self.weights(r, point.n)) for r in self.rows]
+        self.y = None if point.y is None else [point.model._device(self.padded(point.y, r)) for r in self.rows]
+
+    def padded(self, A: np.ndarray, rows: slice) -> np.ndarray:
+        """Rows ``rows`` of A padded to ``size`` rows with copies of its first row (weighted 0)."""
+        part = A[rows]
+        short = self.size - part.shape[0]
+        if short:
+            part = np.concatenate([part, np.repeat(part[:1], short, axis=0)])
+        return np.ascontiguousarray(part)
+
+    def weights(self, rows: slice, n: int) -> np.ndarray:
+        w = np.zeros(self.size)
+        w[: rows.stop - rows.start] = 1.0 / n
+        return w
+
+
 class ModelPoint:
     """A :class:`Model` at parameters θ on data (X, y): the device arrays are made once, here.
 
     Attributes: ``model``, ``theta`` (p,) float64, ``X``, ``y`` (as the loss reads them, or None),
-    ``n`` samples, ``k`` outputs per sample, ``p`` parameters, ``chunk`` samples per chunk.
+    ``n`` samples, ``k`` outputs per sample, ``p`` parameters, ``chunk`` samples per chunk of per-sample
+    Jacobians and ``product_chunk`` samples per call of the products (Hessian-vector products, loss,
+    outputs: memory of activations only, so larger).
     """
 
     def __init__(self, model: Model, params: Any, X: Any, y: Any | None, *, chunk: int | None,
-                 chunk_bytes: int) -> None:
+                 chunk_bytes: int, product_chunk: int = PRODUCT_ROWS) -> None:
         self.model = model
         theta = _finite(np.ascontiguousarray(model.flatten(params), dtype=float).ravel(), "parameters")
         if theta.size == 0:
@@ -198,36 +226,20 @@ class ModelPoint:
         self._th = model._device(theta)
         first = self._first_output()
         self.k = first.shape[1]
-        self.chunk = int(chunk) if chunk is not None else chunk_rows(self.n, self.k, self.p, chunk_bytes)
-        if not 1 <= self.chunk:
+        size = int(chunk) if chunk is not None else chunk_rows(self.n, self.k, self.p, chunk_bytes)
+        if size < 1 or product_chunk < 1:
             raise InputError(f"`chunk` must be a positive number of samples, got {chunk!r}.")
-        self.chunk = min(self.chunk, self.n)
+        self.chunk = min(size, self.n)
+        self.product_chunk = min(max(self.chunk, int(product_chunk)), self.n)
         self.y = None if y is None else model.loss.check_targets(np.asarray(y, dtype=float), self.n, self.k)
-        self._chunks = [slice(s, min(s + self.chunk, self.n)) for s in range(0, self.n, self.chunk)]
-        self._Xc = [model._device(self._padded(self.X, r)) for r in self._chunks]
-        self._w = [model._device(self._weights(r)) for r in self._chunks]
-        self._yc = None if self.y is None else [model._device(self._padded(self.y, r)) for r in self._chunks]
+        self._jac = _Chunks(self, self.chunk)
+        self._prod = self._jac if self.product_chunk == self.chunk else _Chunks(self, self.product_chunk)
         self._cache: dict[str, Any] = {}
-
-    # -- chunks ----------------------------------------------------------------------------------------
-
-    def _padded(self, A: np.ndarray, rows: slice) -> np.ndarray:
-        """Rows ``rows`` of A padded to ``chunk`` rows with copies of its first row (weighted 0)."""
-        part = A[rows]
-        short = self.chunk - part.shape[0]
-        if short:
-            part = np.concatenate([part, np.repeat(part[:1], short, axis=0)])
-        return np.ascontiguousarray(part)
-
-    def _weights(self, rows: slice) -> np.ndarray:
-        w = np.zeros(self.chunk)
-        w[: rows.stop - rows.start] = 1.0 / self.n
-        return w
 
     @property
     def chunks(self) -> list[slice]:
-        """The row ranges of the chunks, in order."""
-        return list(self._chunks)
+        """The row ranges of the chunks of per-sample Jacobians, in order."""
+        return list(self._jac.rows)
 
     @_user_code("the outputs f(θ, xᵢ)")
     def _first_output(self) -> np.ndarray:
@@ -239,9 +251,9 @@ class ModelPoint:
         return _finite(out, "outputs")
 
     def _need_targets(self) -> Any:
-        if self._yc is None:
+        if self._prod.y is None:
             raise InputError("this measurement needs targets y (the loss), and none were given.")
-        return self._yc
+        return self._prod.y
 
     # -- values ----------------------------------------------------------------------------------------
 
@@ -250,7 +262,7 @@ class ModelPoint:
         """f(θ, xᵢ) per sample, shape (n, k)."""
         if "outputs" not in self._cache:
             parts = [self.model._host(self.model._outputs(self._th, Xc))[: r.stop - r.start]
-                     for r, Xc in zip(self._chunks, self._Xc)]
+                     for r, Xc in zip(self._prod.rows, self._prod.X)]
             self._cache["outputs"] = _finite(np.concatenate(parts), "outputs")
         return self._cache["outputs"]
 
@@ -259,7 +271,7 @@ class ModelPoint:
         if "grad" not in self._cache:
             yc = self._need_targets()
             total, g = 0.0, np.zeros(self.p)
-            for Xc, y_, w in zip(self._Xc, yc, self._w):
+            for Xc, y_, w in zip(self._prod.X, yc, self._prod.w):
                 v, gc = self.model._loss_grad(self._th, Xc, y_, w)
                 total += float(self.model._host(v))
                 g += self.model._host(gc)
@@ -301,7 +313,7 @@ class ModelPoint:
             pad = width - blk.shape[0]
             if pad:
                 blk = np.concatenate([blk, np.zeros((pad, self.p))])
-            res = self.model._host(apply(self.model._device(np.ascontiguousarray(blk))))
+            res = np.asarray(apply(self.model._device(np.ascontiguousarray(blk))))
             out[:, s:s + width] = res[: width - pad].T
         _finite(out, "Hessian-vector products")
         return out[:, 0] if single else out
@@ -311,8 +323,11 @@ class ModelPoint:
         """∇²L(θ) V for V of shape (p,) or (p, b) (forward-over-reverse, never the p × p Hessian)."""
         yc = self._need_targets()
 
-        def apply(Vd: Any) -> Any:
-            return sum(self.model._hvp(self._th, Xc, y_, w, Vd) for Xc, y_, w in zip(self._Xc, yc, self._w))
+        def apply(Vd: Any) -> np.ndarray:
+            out = 0.0
+            for Xc, y_, w in zip(self._prod.X, yc, self._prod.w):
+                out = out + self.model._host(self.model._hvp(self._th, Xc, y_, w, Vd))
+            return out
 
         return self._blocks(V, apply)
 
@@ -321,11 +336,14 @@ class ModelPoint:
         """R V, R = Σᵢₐ (ℓ′ᵢₐ/n) ∇²_θ f_{ia}: the Hessian less its Gauss–Newton part (0 at interpolation)."""
         if "rw" not in self._cache:
             W = self.residual_weights()
-            self._cache["rw"] = [self.model._device(self._padded(W, r) * (self._weights(r) > 0)[:, None])
-                                 for r in self._chunks]
+            self._cache["rw"] = [self.model._device(self._prod.padded(W, r) * (self._prod.weights(r, 1) > 0)[:, None])
+                                 for r in self._prod.rows]
 
-        def apply(Vd: Any) -> Any:
-            return sum(self.model._residual_hvp(self._th, Xc, Wc, Vd) for Xc, Wc in zip(self._Xc, self._cache["rw"]))
+        def apply(Vd: Any) -> np.ndarray:
+            out = 0.0
+            for Xc, Wc in zip(self._prod.X, self._cache["rw"]):
+                out = out + self.model._host(self.model._residual_hvp(self._th, Xc, Wc, Vd))
+            return out
 
         return self._blocks(V, apply)
 
@@ -340,7 +358,7 @@ class ModelPoint:
         out = np.zeros((self.p, V2.shape[1]))
         for j in range(V2.shape[1]):
             t = self.model._device(np.ascontiguousarray(V2[:, j][None, :]))
-            for r, Xc in zip(self._chunks, self._Xc):
+            for r, Xc in zip(self._prod.rows, self._prod.X):
                 Jv = self.model._host(self.model._jvp(self._th, Xc, t))[0]  # (chunk, k)
                 U = np.zeros_like(Jv)
                 m = r.stop - r.start
@@ -351,21 +369,24 @@ class ModelPoint:
 
     @_user_code("per-sample Jacobians")
     def jacobians(self) -> Iterator[tuple[slice, np.ndarray]]:
-        """(rows, Jᵢ for i in rows, shape (len(rows), k, p)) chunk by chunk: at most ``chunk`` × k × p numbers."""
-        for r, Xc in zip(self._chunks, self._Xc):
+        """(rows, Jᵢ for i in rows, shape (len(rows), k, p)) chunk by chunk: at most ``chunk`` × k × p numbers.
+
+        Not checked for NaN here (a pass over 10⁸ numbers per chunk): what reduces them checks the result.
+        """
+        for r, Xc in zip(self._jac.rows, self._jac.X):
             J = self.model._host(self.model._jacobian(self._th, Xc))[: r.stop - r.start]
-            yield r, _finite(J.reshape(r.stop - r.start, self.k, self.p), "per-sample gradients")
+            yield r, J.reshape(r.stop - r.start, self.k, self.p)  # checked where they are reduced (norms, Gram)
 
     @_user_code("Jacobian-vector products")
     def jacobian_products(self, index: int, V: np.ndarray) -> np.ndarray:
         """Jᵢ Vᵀ for the samples of chunk ``index``: shape (len(rows), k, b) for V (b, p), b ≤ chunk·k."""
-        r = self._chunks[index]
+        r = self._jac.rows[index]
         b = V.shape[0]
         width = self.chunk * self.k
         if b > width:
             raise InputError(f"at most {width} tangents per call, got {b}.")
         Vp = V if b == width else np.concatenate([V, np.zeros((width - b, self.p))])
-        out = self.model._host(self.model._jvp(self._th, self._Xc[index], self.model._device(np.ascontiguousarray(Vp))))
+        out = self.model._host(self.model._jvp(self._th, self._jac.X[index], self.model._device(np.ascontiguousarray(Vp))))
         return _finite(np.moveaxis(out[:b], 0, -1)[: r.stop - r.start], "Jacobian-vector products")
 
     def per_sample_gradients(self) -> np.ndarray:
@@ -380,7 +401,7 @@ class ModelPoint:
         if self.k != 1:
             raise InputError(f"input gradients are for scalar models; this one has k = {self.k} outputs.")
         parts = [self.model._host(self.model._input_gradients(self._th, Xc))[: r.stop - r.start]
-                 for r, Xc in zip(self._chunks, self._Xc)]
+                 for r, Xc in zip(self._prod.rows, self._prod.X)]
         return _finite(np.concatenate(parts).reshape(self.n, -1), "input gradients")
 
     # -- operators -------------------------------------------------------------------------------------
@@ -409,15 +430,15 @@ class ModelPoint:
         def mv(v: np.ndarray) -> np.ndarray:
             t = self.model._device(np.ascontiguousarray(np.asarray(v, dtype=float).ravel()[None, :]))
             parts = [self.model._host(self.model._jvp(self._th, Xc, t))[0][: r.stop - r.start]
-                     for r, Xc in zip(self._chunks, self._Xc)]
+                     for r, Xc in zip(self._prod.rows, self._prod.X)]
             return np.concatenate(parts).ravel()
 
         def rmv(u: np.ndarray) -> np.ndarray:
             U = np.asarray(u, dtype=float).reshape(self.n, self.k)
             out = np.zeros(self.p)
-            for r, Xc in zip(self._chunks, self._Xc):
-                out += self.model._host(self.model._vjp(self._th, Xc, self.model._device(self._padded(U, r)
-                                                                                         * (self._weights(r) > 0)[:, None])))
+            for r, Xc in zip(self._prod.rows, self._prod.X):
+                Ur = self._prod.padded(U, r) * (self._prod.weights(r, 1) > 0)[:, None]
+                out += self.model._host(self.model._vjp(self._th, Xc, self.model._device(Ur)))
             return out
 
         return LinearOperator((self.n * self.k, self.p), matvec=mv, rmatvec=rmv, dtype=float)
@@ -773,5 +794,5 @@ def model(f: Any, backend: str = "autograd", loss: str | OutputLoss = "square", 
 
 __all__ = [
     "AutogradModel", "BACKENDS", "BLOCK", "DEFAULT_CHUNK_BYTES", "DEVICES", "JaxModel", "Model", "ModelError",
-    "ModelPoint", "TorchModel", "chunk_rows", "model",
+    "ModelPoint", "PRODUCT_ROWS", "TorchModel", "chunk_rows", "model",
 ]

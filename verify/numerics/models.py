@@ -40,7 +40,7 @@ import numpy as np
 
 from theorycheck.core.errors import InputError
 from theorycheck.maths.constants import STABILITY_CONSTANT
-from theorycheck.maths.models import ModelPoint
+from theorycheck.maths.models import ModelError, ModelPoint
 from theorycheck.maths.sampling import sampling_factor
 from theorycheck.maths.stability import (
     StabilityProblem,
@@ -131,6 +131,8 @@ def output_gram(point: ModelPoint) -> np.ndarray:
             Kba = point.jacobian_products(b, Fa).reshape((rb.stop - rb.start) * k, Fa.shape[0])
             K[ib, ia] = Kba
             K[ia, ib] = Kba.T
+    if not np.all(np.isfinite(K)):
+        raise ModelError("the model gave non-finite per-sample gradients (NaN or inf) at these parameters and inputs.")
     return 0.5 * (K + K.T)
 
 
@@ -206,6 +208,8 @@ def gradient_norms(point: ModelPoint, first_layer: FirstLayer | None = None) -> 
         if first_layer is not None:
             Jw = J[:, :, first_layer.indices()]
             fl[rows] = np.einsum("ckp,ckp->c", Jw, Jw)
+    if not (np.all(np.isfinite(gn)) and np.all(np.isfinite(th)) and np.all(np.isfinite(fl))):
+        raise ModelError("the model gave non-finite per-sample gradients (NaN or inf) at these parameters and inputs.")
     return GradientNorms(gn, th, fl)
 
 
