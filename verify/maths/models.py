@@ -236,6 +236,17 @@ class ModelPoint:
         self._prod = self._jac if self.product_chunk == self.chunk else _Chunks(self, self.product_chunk)
         self._cache: dict[str, Any] = {}
 
+    def moved(self, params: Any) -> "ModelPoint":
+        """The same model on the same data at other parameters (the device copies of the data are shared)."""
+        import copy
+
+        other = copy.copy(self)
+        theta = _finite(np.ascontiguousarray(self.model.flatten(params), dtype=float).ravel(), "parameters")
+        if theta.size != self.p:
+            raise InputError(f"the parameters changed size: {self.p} before, {theta.size} now.")
+        other.theta, other._th, other._cache = theta, self.model._device(theta), {}
+        return other
+
     @property
     def chunks(self) -> list[slice]:
         """The row ranges of the chunks of per-sample Jacobians, in order."""

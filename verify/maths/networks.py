@@ -517,10 +517,10 @@ class TwoLayerModel(Model):
     """The two-layer net as an instance of the model protocol (:mod:`theorycheck.maths.models`), in closed form.
 
     Backend ``"closed-form"``, square loss, flat θ in the order of :class:`Architecture`: per-sample
-    gradients and input gradients from the formulas of the module docstring, Hessian-vector products as
-    complex-step derivatives of the closed-form weighted gradient (exact to rounding, like
-    :meth:`Architecture.hvp`), and the Gram matrix in closed form (:func:`gradient_gram`), so that the
-    streamed measurements take the fast route; the tests hold it to autograd, JAX and torch.
+    gradients and input gradients from the formulas of the module docstring, Hessian-vector products in
+    closed form from σ′ and σ″ (the Gauss–Newton part GᵀwGv plus Σᵢwᵢrᵢ∇²fᵢv), and the Gram matrix in
+    closed form (:func:`gradient_gram`), so that the streamed measurements take the fast route; the
+    tests hold it to autograd, JAX and torch.
     """
 
     backend = "closed-form"
@@ -562,24 +562,36 @@ class TwoLayerModel(Model):
         delta = (c[:, None] * a) * arch.act.d1(z)
         return np.concatenate([(delta.T @ Xc).ravel()] + ([delta.sum(0)] if arch.bias else []) + [h.T @ c])
 
-    def _loss_gradient(self, th: Any, Xc: np.ndarray, yc: np.ndarray, wc: np.ndarray) -> Any:
-        r = self.architecture.predict(th, Xc) - yc[:, 0]
-        return self._weighted_output_gradient(th, Xc, wc * r)
-
     def _loss_grad(self, th: Any, Xc: Any, yc: Any, wc: Any) -> tuple[Any, Any]:
         r = self.architecture.predict(th, Xc) - yc[:, 0]
-        return 0.5 * float(np.sum(wc * r * r)), self._loss_gradient(th, Xc, yc, wc)
+        return 0.5 * float(np.sum(wc * r * r)), self._weighted_output_gradient(th, Xc, wc * r)
 
-    @staticmethod
-    def _complex_step(grad_at: Callable[[Any], Any], th: np.ndarray, V: np.ndarray) -> np.ndarray:
-        eps = 1e-100
-        return np.stack([grad_at(th + 1j * eps * v).imag / eps for v in V])
+    def _output_hvp(self, th: np.ndarray, Xc: np.ndarray, c: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Σᵢ cᵢ ∇²_θ fᵢ v for each row v of V (b, p), from σ′ and σ″ in closed form.
+
+        Along v = (dW, db, da): dz = dW x + db, and the derivatives of ∂f/∂a = σ(z), ∂f/∂b = a σ′(z),
+        ∂f/∂W = a σ′(z) xᵀ are σ′ dz, da σ′ + a σ″ dz and (da σ′ + a σ″ dz) xᵀ.
+        """
+        arch = self.architecture
+        W, b, a = arch.split(th)
+        z = Xc @ W.T + b
+        d1, d2 = arch.act.d1(z), arch.act.d2(z)
+        out = np.empty((V.shape[0], th.size))
+        for j, v in enumerate(V):
+            dW, db, da = arch.split(v)
+            dz = Xc @ dW.T + db
+            inner = c[:, None] * (da * d1 + a * d2 * dz)  # (c, m)
+            parts = [(inner.T @ Xc).ravel()] + ([inner.sum(0)] if arch.bias else []) + [(c[:, None] * d1 * dz).sum(0)]
+            out[j] = np.concatenate(parts)
+        return out
 
     def _hvp(self, th: Any, Xc: Any, yc: Any, wc: Any, V: Any) -> Any:
-        return self._complex_step(lambda t: self._loss_gradient(t, Xc, yc, wc), th, V)
+        G = per_sample_gradients(self._net(th), Xc)
+        r = self.architecture.predict(th, Xc) - yc[:, 0]
+        return (V @ G.T * wc) @ G + self._output_hvp(th, Xc, wc * r, V)
 
     def _residual_hvp(self, th: Any, Xc: Any, Wc: Any, V: Any) -> Any:
-        return self._complex_step(lambda t: self._weighted_output_gradient(t, Xc, Wc[:, 0]), th, V)
+        return self._output_hvp(th, Xc, Wc[:, 0], V)
 
     def _input_gradients(self, th: Any, Xc: Any) -> Any:
         return input_gradients(self._net(th), Xc)
