@@ -690,9 +690,20 @@ class TorchModel(Model):
                              f"{type(f).__name__}.")
 
         outs = func.vmap(fv, in_dims=(None, 0))
+        if self.module is not None:
+            def batch_outs(th: Any, Xc: Any) -> Any:  # the module on the whole chunk: no per-sample vmap needed
+                parts = torch.split(th, self._sizes)
+                params = {k: t.view(s) for k, t, s in zip(self._names, parts, self._shapes)}
+                return func.functional_call(module, {**params, **buffers}, (Xc,)).reshape(Xc.shape[0], -1)
+        else:
+            batch_outs = outs
 
         def lossfn(th: Any, Xc: Any, yc: Any, wc: Any) -> Any:
             return (wc * loss_.value(ops, outs(th, Xc), yc)).sum()
+
+        self._batch_loss = lambda th, Xc, yc, wc: (wc * loss_.value(ops, batch_outs(th, Xc), yc)).sum()
+        self._batch_weighted = lambda th, Xc, Wc: (Wc * batch_outs(th, Xc)).sum()
+        self._graphs: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
 
         def hvp_of(scalar: Callable[[Any], Any], th: Any, V: Any) -> Any:
             g = func.grad(scalar)
@@ -759,11 +770,36 @@ class TorchModel(Model):
         g, v = self._f_loss(th, Xc, yc, wc)
         return v, g
 
+    def _graph_hvp(self, kind: str, th: Any, Xc: Any, scalar: Any, V: Any) -> Any:
+        """∇²(scalar)V by one backward pass through a gradient graph built once per (chunk, θ) and kept.
+
+        The gradient g = ∇scalar(θ) is formed with ``create_graph=True`` at the first product at this θ; every
+        later product is ``autograd.grad(g, θ, v)`` (blocks of vectors at once with ``is_grads_batched``), the
+        retained-graph route whose per-call cost is one backward pass rather than the tracing of torch.func's
+        transforms. The graph of the previous θ is dropped when θ changes.
+        """
+        torch = self._torch
+        key = (id(Xc), kind)
+        cached = self._graphs.get(key)
+        if cached is None or cached[0] is not th:
+            leaf = th.detach().clone().requires_grad_(True)
+            with torch.enable_grad():
+                g = torch.autograd.grad(scalar(leaf), leaf, create_graph=True)[0]
+            cached = (th, leaf, g)
+            self._graphs[key] = cached
+        _, leaf, g = cached
+        if V.shape[0] == 1:
+            return torch.autograd.grad(g, leaf, V[0], retain_graph=True)[0][None]
+        try:
+            return torch.autograd.grad(g, leaf, V, retain_graph=True, is_grads_batched=True)[0]
+        except RuntimeError:  # an operation without a batching rule: one vector at a time
+            return torch.stack([torch.autograd.grad(g, leaf, v, retain_graph=True)[0] for v in V])
+
     def _hvp(self, th: Any, Xc: Any, yc: Any, wc: Any, V: Any) -> Any:
-        return self._f_hvp(th, Xc, yc, wc, V)
+        return self._graph_hvp("loss", th, Xc, lambda t: self._batch_loss(t, Xc, yc, wc), V)
 
     def _residual_hvp(self, th: Any, Xc: Any, Wc: Any, V: Any) -> Any:
-        return self._f_rhvp(th, Xc, Wc, V)
+        return self._graph_hvp("residual", th, Xc, lambda t: self._batch_weighted(t, Xc, Wc), V)
 
     def _input_gradients(self, th: Any, Xc: Any) -> Any:
         return self._f_xgrad(th, Xc)
