@@ -94,7 +94,8 @@ def big(work: Path, repeat: int) -> None:
     X = rng.standard_normal((n, d))
     (work / "big_model.py").write_text(BIG_MODEL)
     W = jnp.asarray(theta[: m * d].reshape(m, d))
-    y = np.asarray(jnp.tanh(jnp.asarray(X) @ W.T) @ jnp.asarray(theta[m * d:]))  # the model's own outputs
+    a = jnp.asarray(theta[m * d:])
+    y = np.asarray(jax.vmap(lambda x: jnp.dot(a, jnp.tanh(W @ x)))(jnp.asarray(X)))  # the model's own outputs
     np.save(work / "theta.npy", theta), np.save(work / "X.npy", X), np.save(work / "y.npy", y)
     t0 = time.perf_counter()
     K = networks.gradient_gram(arch.net(theta), X)  # closed form, independent of the autodiff and streaming

@@ -58,6 +58,8 @@ DEFAULT_CHUNK_BYTES = 512 * 1024**2
 PRODUCT_ROWS = 4096
 #: Vectors per block of a batched product (``matmat``): one compiled shape for every block.
 BLOCK = 32
+#: At most this many numbers (p × vectors) per block, so that a block of a 10⁶-parameter model stays small.
+BLOCK_NUMBERS = 2**22
 
 
 class ModelError(InputError):
@@ -317,7 +319,7 @@ class ModelPoint:
         if V2.shape[0] != self.p:
             raise InputError(f"a product needs vectors of length p = {self.p}, got {V2.shape[0]}.")
         b = V2.shape[1]
-        width = 1 if b == 1 else BLOCK
+        width = 1 if b == 1 else max(1, min(BLOCK, BLOCK_NUMBERS // self.p))  # a block's tangents and activations
         out = np.empty((self.p, b))
         for s in range(0, b, width):
             blk = V2[:, s:s + width].T
@@ -840,6 +842,6 @@ def model(f: Any, backend: str = "autograd", loss: str | OutputLoss = "square", 
 
 
 __all__ = [
-    "AutogradModel", "BACKENDS", "BLOCK", "DEFAULT_CHUNK_BYTES", "DEVICES", "JaxModel", "Model", "ModelError",
+    "AutogradModel", "BACKENDS", "BLOCK", "BLOCK_NUMBERS", "DEFAULT_CHUNK_BYTES", "DEVICES", "JaxModel", "Model", "ModelError",
     "ModelPoint", "PRODUCT_ROWS", "TorchModel", "chunk_rows", "model",
 ]
