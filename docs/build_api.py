@@ -22,9 +22,11 @@ MODULES = [
     "theorycheck.testing",
     "theorycheck.maths.callable_loss",
     "theorycheck.maths.models",
+    "theorycheck.maths.output_losses",
     "theorycheck.maths.modified_loss",
     "theorycheck.numerics.callable_order",
     "theorycheck.numerics.models",
+    "theorycheck.numerics.trace",
     "theorycheck.reporting.latex",
 ]
 

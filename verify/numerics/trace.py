@@ -81,8 +81,10 @@ def operator_trace(op: Any, *, rtol: float = 1e-2, atol: float = 0.0, confidence
     ----------
     op : LinearOperator, shape (p, p)
         Symmetric; ``matmat`` is used for blocks of probes.
-    rtol, atol : float
-        Requested half-width of the interval, relative to the estimate and absolute.
+    rtol : float
+        Requested half-width of the interval, relative to the estimate.
+    atol : float
+        Requested half-width, absolute (the larger of the two is the target).
     confidence : float in (0, 1)
     seed : int
         Seed of the Rademacher probes.
