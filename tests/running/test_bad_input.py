@@ -194,6 +194,9 @@ ROWS = [
      "never loads pickles"),
     ("flatness CSV with a header", ["flatness", "--features", "{csv}", "--targets", "{y}", "--width", "4", "--lr", "0.1",
                                     "--steps", "20"], 0, ""),
+    # --- sharpness
+    ("sharpness a matrix as --params", ["sharpness", "--model", "{root}/absent.py:f", "--params", "{X}", "--features",
+                                        "{X}", "--targets", "{y}", "--lr", "0.1"], 2, "1-D"),
     # --- stability
     ("stability features ×1e300", ["stability", "--features", "{Xbig}", "--batch", "2"], 2, "overflow"),
     ("stability features ×1e-300", ["stability", "--features", "{Xtiny}", "--batch", "2"], 2, "underflow"),

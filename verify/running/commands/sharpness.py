@@ -10,8 +10,8 @@ eigenvalue λ_max(∇²L) by Lanczos on Hessian-vector products. Cohen, Kaur, Li
 (ICLR 2021, "Gradient Descent on Neural Networks Typically Occurs at the Edge of Stability") report
 that λ_max rises during training (progressive sharpening) until it reaches 2/η and then hovers
 there (the edge of stability) while the loss keeps falling non-monotonically. The command writes
-DIR/sharpness.json (the trace) and DIR/sharpness.png (λ_max and 2/η against the step, with the
-loss). Exit status: 0 done (a run that diverges is reported, with the step), 2 bad input.
+DIR/sharpness.json (the trace, and the final parameters) and DIR/sharpness.png (λ_max and 2/η
+against the step). Exit status: 0 done (a run that diverges is reported, with the step), 2 bad input.
 """
 
 from __future__ import annotations
