@@ -34,9 +34,13 @@ def test_hutchpp_interval_covers_the_trace_with_fewer_products_than_p(seed):
 
 def test_the_sketch_is_what_makes_it_cheap():
     A = _psd(1500, 1.5, 1)
-    with_sketch = operator_trace(aslinearoperator(A), rtol=5e-3, exact_limit=100)
-    without = operator_trace(aslinearoperator(A), rtol=5e-3, exact_limit=100, sketch=1)  # mutant: ~plain Hutchinson
-    assert with_sketch.products * 3 < without.products
+    res = operator_trace(aslinearoperator(A), rtol=5e-3, exact_limit=100, sketch=4)  # the sketch grows as needed
+    assert res.method == "Hutch++" and res.contains(np.trace(A))
+    # mutant: no deflation (plain Hutchinson); the probes its t interval would need for the same half-width
+    z = np.random.default_rng(0).choice([-1.0, 1.0], size=(1500, 200))
+    sd = np.einsum("pm,pm->m", z, A @ z).std(ddof=1)
+    plain = (1.96 * sd / (5e-3 * np.trace(A))) ** 2
+    assert res.products * 3 < plain
 
 
 def test_bad_settings_are_refused():

@@ -10,10 +10,12 @@
   operator (I − QQᵀ)A(I − QQᵀ) takes the rest. For PSD A, O(1/ε) products give relative error ε
   (their Thm. 1), against O(1/ε²) for plain Hutchinson.
 
-The number of residual probes is chosen from the requested accuracy, in the spirit of the adaptive
+The numbers of products are chosen from the requested accuracy, in the spirit of the adaptive
 variant of Persson, Cortinovis & Kressner (SIAM J. Matrix Anal. Appl. 43, 2022): after a first
-batch, as many more as the sample variance says the Student-t interval needs to reach
-``max(atol, rtol·|Tr A|)``. The interval is over the residual probes only (the sketched part is
+batch of residual probes, the sample variance says how many the Student-t interval needs to reach
+``max(atol, rtol·|Tr A|)``; while that is more than twice the sketch, the sketch is doubled (a
+larger Q takes more of the spectrum exactly and leaves a residual of smaller variance), and
+otherwise that many probes are drawn. The interval is over the residual probes only (the sketched part is
 exact given Q), at ``confidence``; it rests on the central limit theorem, so it is approximate for
 few probes, which is why at least :data:`MIN_PROBES` are drawn.
 """
@@ -105,34 +107,43 @@ def operator_trace(op: Any, *, rtol: float = 1e-2, atol: float = 0.0, confidence
     p = op.shape[0]
     if p <= max(exact_limit, 2 * sketch + MIN_PROBES):
         return exact_trace(op)
-    from scipy import stats
+    from scipy.special import stdtrit  # the t quantile without scipy.stats' second of start-up
 
     rng = np.random.default_rng(seed)
-    S = rng.choice([-1.0, 1.0], size=(p, sketch))
-    Q, _ = np.linalg.qr(np.asarray(op.matmat(S)))
-    top = float(np.trace(Q.T @ np.asarray(op.matmat(Q))))
-    products = 2 * sketch
-    samples: list[np.ndarray] = []
-    want = MIN_PROBES
-    while True:
-        Z = rng.choice([-1.0, 1.0], size=(p, want))
-        Z -= Q @ (Q.T @ Z)
-        samples.append(np.einsum("pm,pm->m", Z, np.asarray(op.matmat(Z))))
-        products += want
-        x = np.concatenate(samples)
-        m = x.size
-        est = top + float(x.mean())
-        t = float(stats.t.ppf(0.5 + confidence / 2, m - 1))
-        sd = float(x.std(ddof=1))
-        half = t * sd / math.sqrt(m)
-        target = max(atol, rtol * abs(est))
-        if half <= target or sd == 0.0:
-            return TraceResult(est, half, confidence, products, "Hutch++")
-        need = math.ceil((t * sd / target) ** 2) if target > 0 else max_probes
-        if products + (need - m) >= p or need > max_probes:  # estimating would cost more than the exact trace
-            exact = exact_trace(op)
-            return TraceResult(exact.estimate, 0.0, 1.0, products + exact.products, "exact")
-        want = max(8, need - m)
+    S = np.empty((p, 0))
+    Y = np.empty((p, 0))
+    s = min(sketch, p // 4)
+    products = 0
+    while True:  # one sketch size after another: deflate more while the residual probes would cost more
+        extra = rng.choice([-1.0, 1.0], size=(p, s - S.shape[1]))
+        S, Y = np.hstack([S, extra]), np.hstack([Y, np.asarray(op.matmat(extra))])
+        Q, _ = np.linalg.qr(Y)
+        top = float(np.trace(Q.T @ np.asarray(op.matmat(Q))))
+        products += extra.shape[1] + s
+        samples: list[np.ndarray] = []
+        want = MIN_PROBES
+        while True:
+            Z = rng.choice([-1.0, 1.0], size=(p, want))
+            Z -= Q @ (Q.T @ Z)
+            samples.append(np.einsum("pm,pm->m", Z, np.asarray(op.matmat(Z))))
+            products += want
+            x = np.concatenate(samples)
+            m = x.size
+            est = top + float(x.mean())
+            t = float(stdtrit(m - 1, 0.5 + confidence / 2))
+            sd = float(x.std(ddof=1))
+            half = t * sd / math.sqrt(m)
+            target = max(atol, rtol * abs(est))
+            if half <= target or sd == 0.0:
+                return TraceResult(est, half, confidence, products, "Hutch++")
+            more = (math.ceil((t * sd / target) ** 2) if target > 0 else max_probes) - m
+            if more > 2 * s and 4 * s <= p:  # probes would dominate: a sketch twice as large takes more of the trace
+                s *= 2
+                break
+            if products + more >= p or m + more > max_probes:  # estimating would cost more than the exact trace
+                exact = exact_trace(op)
+                return TraceResult(exact.estimate, 0.0, 1.0, products + exact.products, "exact")
+            want = max(8, more)
 
 
 __all__ = ["EXACT_BLOCK", "EXACT_LIMIT", "MIN_PROBES", "SKETCH", "TraceResult", "exact_trace", "operator_trace"]
