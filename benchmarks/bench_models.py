@@ -11,7 +11,8 @@
 * ``torch``: a 20→64→64→1 tanh MLP in float64 (p = 5569), n = 256, at its initialisation with random targets
   (not a minimum: the residual part of H is not small). ``theorycheck flatness --model --backend torch`` (λ_max
   to 1e-10 by Lanczos, Tr H to 1%) against a script computing the same with curvlinops-for-pytorch
-  (``HessianLinearOperator``, scipy ``eigsh``, Hutch++ with 150 products) and one with PyHessian (power
+  (``HessianLinearOperator``, scipy ``eigsh``, Hutch++ with 150 products, and with as many products as
+  theorycheck's estimate used) and one with PyHessian (power
   iteration for λ_max, Hutchinson for Tr H, its defaults), all three against the dense Hessian; the time ratios
   are paired, process by process. The peers are not dependencies of theorycheck::
 
@@ -155,8 +156,10 @@ loss = torch.nn.MSELoss(reduction="sum")  # (f - y)^2 summed: 2n times theoryche
 H = HessianLinearOperator(model, loss, list(model.parameters()), [(X, y)])
 scale = 1.0 / (2 * X.shape[0])
 lam = eigsh(H.to_scipy(), k=1, which="LA", tol=1e-10, return_eigenvectors=False)[0] * scale
-tr = float(hutchpp_trace(H, 150)) * scale
-print(json.dumps({"lambda_max": float(lam), "trace": tr}))
+products = int(sys.argv[1]) // 3 * 3 if len(sys.argv) > 1 else 150
+torch.manual_seed(1)
+tr = float(hutchpp_trace(H, products)) * scale
+print(json.dumps({"lambda_max": float(lam), "trace": tr, "products": products}))
 '''
 
 PYHESSIAN = '''import json
@@ -206,7 +209,11 @@ def torch_part(work: Path, repeat: int) -> None:
     (work / "ph.py").write_text(PYHESSIAN)
     ours = [str(BIN / "theorycheck"), "flatness", "--model", "mlp.py:MLP", "--params", "mlp.pt", "--features", "X.npy",
             "--targets", "y.npy", "--json"]
-    peers = {"curvlinops": [sys.executable, "cl.py"], "PyHessian": [sys.executable, "ph.py"]}
+    first = json.loads(timed(ours, work)[2])
+    used = first["trace"]["products"]  # curvlinops' Hutch++ gets as many products as theorycheck's trace used
+    peers = {"curvlinops (Hutch++, 150 products)": [sys.executable, "cl.py", "150"],
+             f"curvlinops (Hutch++, {used // 3 * 3} products)": [sys.executable, "cl.py", str(max(used, 3))],
+             "PyHessian": [sys.executable, "ph.py"]}
     for peer, cmd in peers.items():
         try:
             timed(cmd, work)
