@@ -22,6 +22,8 @@ MODULES = [
     "theorycheck.testing",
     "theorycheck.maths.callable_loss",
     "theorycheck.maths.models",
+    "theorycheck.maths.jax_model",
+    "theorycheck.maths.torch_model",
     "theorycheck.maths.output_losses",
     "theorycheck.maths.modified_loss",
     "theorycheck.numerics.callable_order",

@@ -8,5 +8,5 @@ import lazy_loader as lazy
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
     "adaptive", "callable_loss", "constants", "datasets", "fields", "gradient_field", "jets", "lie", "losses", "models",
     "modified", "modified_loss", "momentum",
-    "networks", "numbers", "optimisers", "output_losses", "sampling", "sgd_modified", "sgd_momentum", "stability",
+    "networks", "numbers", "optimisers", "output_losses", "autograd_model", "jax_model", "torch_model", "sampling", "sgd_modified", "sgd_momentum", "stability",
 ])

@@ -3,6 +3,9 @@
 A *model* maps parameters θ and one input x to outputs f(θ, x) ∈ R^k (a number,
 k = 1, or a vector of k logits), written in one of three libraries:
 
+The backends are one module each (:mod:`theorycheck.maths.autograd_model`,
+:mod:`theorycheck.maths.jax_model`, :mod:`theorycheck.maths.torch_model`), imported when asked for:
+
 * ``"autograd"``: ``f(params, x)`` with ``autograd.numpy``, ``params`` flat, shape (p,) (the built-in
   reference; per-sample Python loops, for small models);
 * ``"jax"``: ``f(params, x)`` with ``jax.numpy``, ``params`` any pytree (flattened with
@@ -39,14 +42,13 @@ traced twice. The two-layer net of :mod:`theorycheck.maths.networks` is one more
 from __future__ import annotations
 
 import functools
-import math
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from theorycheck.core.errors import InputError
-from theorycheck.maths.output_losses import ArrayOps, OutputLoss, get_output_loss
+from theorycheck.maths.output_losses import OutputLoss, get_output_loss
 
 #: The backends :func:`model` accepts.
 BACKENDS = ("autograd", "jax", "torch")
@@ -457,350 +459,11 @@ class ModelPoint:
         return LinearOperator((self.n * self.k, self.p), matvec=mv, rmatvec=rmv, dtype=float)
 
 
-# --------------------------------------------------------------------------- backends
-
-
-def _check_scalar_or_vector(out: Any) -> None:
+def check_output_shape(out: Any) -> None:
+    """One line unless a model's output for one input is a number or a vector (k outputs)."""
     shape = tuple(getattr(out, "shape", ()))
     if len(shape) > 1:
         raise ModelError(f"f(params, x) must return a number or a vector of outputs, got shape {shape}.")
-
-
-class AutogradModel(Model):
-    """``f(params, x)`` in ``autograd.numpy`` with flat params: the reference backend (Python loops over samples)."""
-
-    backend = "autograd"
-
-    def __init__(self, f: Callable[..., Any], loss: str | OutputLoss = "square", device: str = "cpu") -> None:
-        super().__init__(loss, device)
-        if device != "cpu":
-            raise InputError("the autograd backend runs on the CPU only; use --backend jax or torch for CUDA.")
-        import autograd.numpy as anp
-        from autograd import grad, jacobian
-        from autograd.scipy.special import logsumexp
-
-        self._anp = anp
-        self._ops = ArrayOps(lambda a: anp.sum(a, axis=1), lambda a: logsumexp(a, axis=1),
-                             lambda z: anp.logaddexp(0.0, z),
-                             lambda f_, y: f_[np.arange(len(y)), np.asarray(y, dtype=int)])
-
-        def fv(th: Any, x: Any) -> Any:
-            out = f(th, x)
-            _check_scalar_or_vector(out)
-            return anp.reshape(out, (-1,))
-
-        self._fv = fv
-        self._jac = jacobian(fv, 0)
-        self._xgrad = grad(lambda th, x: fv(th, x)[0], 1)
-        self._grad = grad
-
-    def flatten(self, params: Any) -> np.ndarray:
-        return np.asarray(params, dtype=float).ravel()
-
-    def _device(self, a: np.ndarray) -> Any:
-        return a
-
-    def _outs(self, th: Any, Xc: Any) -> Any:
-        return self._anp.stack([self._fv(th, x) for x in Xc])
-
-    def _outputs(self, th: Any, Xc: Any) -> Any:
-        return self._outs(th, Xc)
-
-    def _jacobian(self, th: Any, Xc: Any) -> Any:
-        return np.stack([self._jac(th, x) for x in Xc])
-
-    def _jvp(self, th: Any, Xc: Any, V: Any) -> Any:
-        return np.einsum("ckp,bp->bck", self._jacobian(th, Xc), V)
-
-    def _vjp(self, th: Any, Xc: Any, U: Any) -> Any:
-        return np.einsum("ckp,ck->p", self._jacobian(th, Xc), U)
-
-    def _lossfn(self, Xc: Any, yc: Any, wc: Any) -> Callable[[Any], Any]:
-        anp = self._anp
-        return lambda th: anp.sum(wc * self.loss.value(self._ops, self._outs(th, Xc), yc))
-
-    def _loss_grad(self, th: Any, Xc: Any, yc: Any, wc: Any) -> tuple[Any, Any]:
-        L = self._lossfn(Xc, yc, wc)
-        return L(th), self._grad(L)(th)
-
-    def _hvp_of(self, L: Callable[[Any], Any], th: Any, V: Any) -> Any:
-        g = self._grad(L)
-        return np.stack([self._grad(lambda t: self._anp.dot(g(t), v))(th) for v in V])
-
-    def _hvp(self, th: Any, Xc: Any, yc: Any, wc: Any, V: Any) -> Any:
-        return self._hvp_of(self._lossfn(Xc, yc, wc), th, V)
-
-    def _residual_hvp(self, th: Any, Xc: Any, Wc: Any, V: Any) -> Any:
-        return self._hvp_of(lambda t: self._anp.sum(Wc * self._outs(t, Xc)), th, V)
-
-    def _input_gradients(self, th: Any, Xc: Any) -> Any:
-        return np.stack([np.ravel(self._xgrad(th, x)) for x in Xc])
-
-
-class JaxModel(Model):
-    """``f(params, x)`` in ``jax.numpy``, params any pytree; every function ``jax.jit``-compiled once here."""
-
-    backend = "jax"
-
-    def __init__(self, f: Callable[..., Any], loss: str | OutputLoss = "square", device: str = "cpu",
-                 template: Any = None) -> None:
-        super().__init__(loss, device)
-        try:
-            import jax
-        except ImportError:
-            raise InputError("the JAX backend needs JAX: `pip install theorycheck[jax]`.") from None
-        jax.config.update("jax_enable_x64", True)
-        import jax.numpy as jnp
-        from jax.flatten_util import ravel_pytree
-
-        try:
-            self._dev = jax.devices("cuda" if device == "cuda" else "cpu")[0]
-        except RuntimeError:
-            raise InputError("--device cuda: JAX sees no CUDA device here (install jax[cuda12] on a machine "
-                             "with a GPU, or use --device cpu).") from None
-        self._jax, self._jnp, self._ravel = jax, jnp, ravel_pytree
-        self._unravel: Callable[[Any], Any] | None = None
-        if template is not None:
-            self.flatten(template)
-        loss_ = self.loss
-        ops = ArrayOps(lambda a: jnp.sum(a, axis=1), lambda a: jax.nn.logsumexp(a, axis=1),
-                       lambda z: jnp.logaddexp(0.0, z),
-                       lambda f_, y: jnp.take_along_axis(f_, y.astype(int)[:, None], axis=1)[:, 0])
-
-        def fv(th: Any, x: Any) -> Any:
-            out = f(self._unravel(th) if self._unravel is not None else th, x)
-            _check_scalar_or_vector(out)
-            return jnp.reshape(out, (-1,))
-
-        outs = jax.vmap(fv, in_axes=(None, 0))
-
-        def jvp_(th: Any, Xc: Any, V: Any) -> Any:
-            return jax.vmap(lambda v: jax.jvp(lambda t: outs(t, Xc), (th,), (v,))[1])(V)
-
-        def vjp_(th: Any, Xc: Any, U: Any) -> Any:
-            return jax.vjp(lambda t: outs(t, Xc), th)[1](U)[0]
-
-        def lossfn(th: Any, Xc: Any, yc: Any, wc: Any) -> Any:
-            return jnp.sum(wc * loss_.value(ops, outs(th, Xc), yc))
-
-        def hvp_of(scalar: Callable[[Any], Any], th: Any, V: Any) -> Any:
-            g = jax.grad(scalar)
-            return jax.vmap(lambda v: jax.jvp(g, (th,), (v,))[1])(V)
-
-        self._f_outputs = jax.jit(outs)
-        self._f_jac = jax.jit(jax.vmap(jax.jacrev(fv), in_axes=(None, 0)))
-        self._f_jvp = jax.jit(jvp_)
-        self._f_vjp = jax.jit(vjp_)
-        self._f_loss = jax.jit(jax.value_and_grad(lossfn))
-        self._f_hvp = jax.jit(lambda th, Xc, yc, wc, V: hvp_of(lambda t: lossfn(t, Xc, yc, wc), th, V))
-        self._f_rhvp = jax.jit(lambda th, Xc, Wc, V: hvp_of(lambda t: jnp.sum(Wc * outs(t, Xc)), th, V))
-        self._f_xgrad = jax.jit(jax.vmap(jax.grad(lambda th, x: fv(th, x)[0], argnums=1), in_axes=(None, 0)))
-
-    def flatten(self, params: Any) -> np.ndarray:
-        if isinstance(params, np.ndarray) and self._unravel is None:
-            return params.astype(float).ravel()
-        try:
-            flat, unravel = self._ravel(params)
-        except Exception as exc:  # noqa: BLE001 - not a pytree of arrays
-            raise InputError(f"the parameters are not a pytree of arrays: {type(exc).__name__}: {exc}") from None
-        if self._unravel is None:
-            self._unravel = unravel
-        return np.asarray(flat, dtype=float)
-
-    def _device(self, a: np.ndarray) -> Any:
-        return self._jax.device_put(np.asarray(a, dtype=np.float64), self._dev)
-
-    def _outputs(self, th: Any, Xc: Any) -> Any:
-        return self._f_outputs(th, Xc)
-
-    def _jacobian(self, th: Any, Xc: Any) -> Any:
-        return self._f_jac(th, Xc)
-
-    def _jvp(self, th: Any, Xc: Any, V: Any) -> Any:
-        return self._f_jvp(th, Xc, V)
-
-    def _vjp(self, th: Any, Xc: Any, U: Any) -> Any:
-        return self._f_vjp(th, Xc, U)
-
-    def _loss_grad(self, th: Any, Xc: Any, yc: Any, wc: Any) -> tuple[Any, Any]:
-        return self._f_loss(th, Xc, yc, wc)
-
-    def _hvp(self, th: Any, Xc: Any, yc: Any, wc: Any, V: Any) -> Any:
-        return self._f_hvp(th, Xc, yc, wc, V)
-
-    def _residual_hvp(self, th: Any, Xc: Any, Wc: Any, V: Any) -> Any:
-        return self._f_rhvp(th, Xc, Wc, V)
-
-    def _input_gradients(self, th: Any, Xc: Any) -> Any:
-        return self._f_xgrad(th, Xc)
-
-
-class TorchModel(Model):
-    """An ``nn.Module`` (through ``torch.func.functional_call``) or a function ``f(params, x)`` of a flat tensor.
-
-    A module sees one sample at a time as a batch of one (``module(x[None])[0]``), so layers that need a batch
-    dimension work; its buffers (e.g. batch-norm statistics) are constants. It is copied to float64 (or
-    ``dtype``) on ``device`` once; its parameters are θ in the order of ``named_parameters()``.
-    """
-
-    backend = "torch"
-
-    def __init__(self, f: Any, loss: str | OutputLoss = "square", device: str = "cpu",
-                 dtype: str = "float64") -> None:
-        super().__init__(loss, device)
-        try:
-            import torch
-            from torch import func
-        except ImportError:
-            raise InputError("the PyTorch backend needs torch: `pip install theorycheck[torch]`.") from None
-        if device == "cuda" and not torch.cuda.is_available():
-            raise InputError("--device cuda: torch sees no CUDA device here (torch.cuda.is_available() is False); "
-                             "use --device cpu.")
-        if dtype not in ("float64", "float32"):
-            raise InputError(f"the dtype must be float64 or float32, got {dtype!r}.")
-        self._torch = torch
-        self._dtype = torch.float64 if dtype == "float64" else torch.float32
-        self._dev = torch.device(device)
-        loss_ = self.loss
-        ops = ArrayOps(lambda a: a.sum(dim=1), lambda a: torch.logsumexp(a, dim=1),
-                       lambda z: torch.logaddexp(z, torch.zeros_like(z)),
-                       lambda f_, y: f_.gather(1, y.long()[:, None])[:, 0])
-        self.module = None
-        if isinstance(f, torch.nn.Module):
-            import copy
-
-            module = copy.deepcopy(f).to(device=self._dev, dtype=self._dtype).eval()
-            self.module = module
-            self._names = [k for k, _ in module.named_parameters()]
-            self._shapes = [tuple(v.shape) for _, v in module.named_parameters()]
-            self._sizes = [int(math.prod(s)) for s in self._shapes]
-            buffers = dict(module.named_buffers())
-
-            def fv(th: Any, x: Any) -> Any:
-                parts = torch.split(th, self._sizes)
-                params = {k: t.view(s) for k, t, s in zip(self._names, parts, self._shapes)}
-                out = func.functional_call(module, {**params, **buffers}, (x.unsqueeze(0),))
-                _check_scalar_or_vector(out[0])
-                return out[0].reshape(-1)
-        elif callable(f):
-            def fv(th: Any, x: Any) -> Any:
-                out = f(th, x)
-                _check_scalar_or_vector(out)
-                return out.reshape(-1)
-        else:
-            raise InputError(f"a torch model must be an nn.Module or a function f(params, x), got "
-                             f"{type(f).__name__}.")
-
-        outs = func.vmap(fv, in_dims=(None, 0))
-        if self.module is not None:
-            def batch_outs(th: Any, Xc: Any) -> Any:  # the module on the whole chunk: no per-sample vmap needed
-                parts = torch.split(th, self._sizes)
-                params = {k: t.view(s) for k, t, s in zip(self._names, parts, self._shapes)}
-                return func.functional_call(module, {**params, **buffers}, (Xc,)).reshape(Xc.shape[0], -1)
-        else:
-            batch_outs = outs
-
-        def lossfn(th: Any, Xc: Any, yc: Any, wc: Any) -> Any:
-            return (wc * loss_.value(ops, outs(th, Xc), yc)).sum()
-
-        self._batch_loss = lambda th, Xc, yc, wc: (wc * loss_.value(ops, batch_outs(th, Xc), yc)).sum()
-        self._batch_weighted = lambda th, Xc, Wc: (Wc * batch_outs(th, Xc)).sum()
-        self._graphs: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
-
-        def hvp_of(scalar: Callable[[Any], Any], th: Any, V: Any) -> Any:
-            g = func.grad(scalar)
-            return func.vmap(lambda v: func.jvp(g, (th,), (v,))[1])(V)
-
-        self._outs = outs
-        self._f_jac = func.vmap(func.jacrev(fv), in_dims=(None, 0))
-        self._f_jvp = lambda th, Xc, V: func.vmap(lambda v: func.jvp(lambda t: outs(t, Xc), (th,), (v,))[1])(V)
-        self._f_vjp = lambda th, Xc, U: func.vjp(lambda t: outs(t, Xc), th)[1](U)[0]
-        self._f_loss = func.grad_and_value(lossfn)
-        self._f_hvp = lambda th, Xc, yc, wc, V: hvp_of(lambda t: lossfn(t, Xc, yc, wc), th, V)
-        self._f_rhvp = lambda th, Xc, Wc, V: hvp_of(lambda t: (Wc * outs(t, Xc)).sum(), th, V)
-        self._f_xgrad = func.vmap(func.grad(lambda th, x: fv(th, x)[0], argnums=1), in_dims=(None, 0))
-
-    def flatten(self, params: Any) -> np.ndarray:
-        torch = self._torch
-        if self.module is not None and isinstance(params, dict):
-            missing = [k for k in self._names if k not in params]
-            if missing:
-                raise InputError(f"the parameters lack {missing[0]!r} of the module (it has "
-                                 f"{', '.join(self._names[:6])}{'…' if len(self._names) > 6 else ''}).")
-            parts = []
-            for k, s in zip(self._names, self._shapes):
-                v = params[k]
-                v = v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)
-                if tuple(v.shape) != s:
-                    raise InputError(f"parameter {k!r} has shape {tuple(v.shape)}, the module expects {s}.")
-                parts.append(np.asarray(v, dtype=float).ravel())
-            return np.concatenate(parts)
-        if self.module is not None and params is None:
-            return np.concatenate([v.detach().cpu().double().numpy().ravel() for v in self.module.parameters()])
-        if isinstance(params, torch.Tensor):
-            params = params.detach().cpu().numpy()
-        flat = np.asarray(params, dtype=float).ravel()
-        if self.module is not None and flat.size != sum(self._sizes):
-            raise InputError(f"the module has {sum(self._sizes)} parameters, got a flat vector of {flat.size}.")
-        return flat
-
-    def _device(self, a: np.ndarray) -> Any:
-        return self._torch.as_tensor(np.asarray(a), dtype=self._dtype, device=self._dev)
-
-    def _host(self, a: Any) -> np.ndarray:
-        if isinstance(a, self._torch.Tensor):
-            return a.detach().to("cpu", self._torch.float64).numpy()
-        return np.asarray(a, dtype=float)
-
-    def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        with self._torch.no_grad():
-            return fn(*args)
-
-    def _outputs(self, th: Any, Xc: Any) -> Any:
-        return self._run(self._outs, th, Xc)
-
-    def _jacobian(self, th: Any, Xc: Any) -> Any:
-        return self._f_jac(th, Xc)
-
-    def _jvp(self, th: Any, Xc: Any, V: Any) -> Any:
-        return self._f_jvp(th, Xc, V)
-
-    def _vjp(self, th: Any, Xc: Any, U: Any) -> Any:
-        return self._f_vjp(th, Xc, U)
-
-    def _loss_grad(self, th: Any, Xc: Any, yc: Any, wc: Any) -> tuple[Any, Any]:
-        g, v = self._f_loss(th, Xc, yc, wc)
-        return v, g
-
-    def _graph_hvp(self, kind: str, th: Any, Xc: Any, scalar: Any, V: Any) -> Any:
-        """∇²(scalar)V by one backward pass through a gradient graph built once per (chunk, θ) and kept.
-
-        The gradient g = ∇scalar(θ) is formed with ``create_graph=True`` at the first product at this θ; every
-        later product is ``autograd.grad(g, θ, v)``, the retained-graph route whose per-call cost is one backward
-        pass rather than the tracing of torch.func's transforms. The graph of the previous θ is dropped when θ
-        changes.
-        """
-        torch = self._torch
-        key = (id(Xc), kind)
-        cached = self._graphs.get(key)
-        if cached is None or cached[0] is not th:
-            leaf = th.detach().clone().requires_grad_(True)
-            with torch.enable_grad():
-                g = torch.autograd.grad(scalar(leaf), leaf, create_graph=True)[0]
-            cached = (th, leaf, g)
-            self._graphs[key] = cached
-        _, leaf, g = cached
-        # one backward pass per vector: on CPU twice as fast as is_grads_batched's vmap over the backward
-        return torch.stack([torch.autograd.grad(g, leaf, v, retain_graph=True)[0] for v in V])
-
-    def _hvp(self, th: Any, Xc: Any, yc: Any, wc: Any, V: Any) -> Any:
-        return self._graph_hvp("loss", th, Xc, lambda t: self._batch_loss(t, Xc, yc, wc), V)
-
-    def _residual_hvp(self, th: Any, Xc: Any, Wc: Any, V: Any) -> Any:
-        return self._graph_hvp("residual", th, Xc, lambda t: self._batch_weighted(t, Xc, Wc), V)
-
-    def _input_gradients(self, th: Any, Xc: Any) -> Any:
-        return self._f_xgrad(th, Xc)
 
 
 def model(f: Any, backend: str = "autograd", loss: str | OutputLoss = "square", *, device: str = "cpu",
@@ -829,15 +492,21 @@ def model(f: Any, backend: str = "autograd", loss: str | OutputLoss = "square", 
     if backend not in BACKENDS:
         raise InputError(f"unknown model backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
     if backend == "torch":
+        from theorycheck.maths.torch_model import TorchModel
+
         return TorchModel(f, loss, device, dtype)
     if not callable(f):
         raise InputError(f"a model must be a function f(params, x), got {type(f).__name__}.")
     if backend == "jax":
+        from theorycheck.maths.jax_model import JaxModel
+
         return JaxModel(f, loss, device, template)
+    from theorycheck.maths.autograd_model import AutogradModel
+
     return AutogradModel(f, loss, device)
 
 
 __all__ = [
-    "AutogradModel", "BACKENDS", "BLOCK", "BLOCK_NUMBERS", "DEFAULT_CHUNK_BYTES", "DEVICES", "JaxModel", "Model", "ModelError",
-    "ModelPoint", "PRODUCT_ROWS", "TorchModel", "chunk_rows", "model",
+    "BACKENDS", "BLOCK", "BLOCK_NUMBERS", "DEFAULT_CHUNK_BYTES", "DEVICES", "Model", "ModelError", "ModelPoint",
+    "PRODUCT_ROWS", "check_output_shape", "chunk_rows", "model",
 ]

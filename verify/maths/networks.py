@@ -42,7 +42,7 @@ from typing import Any, Callable, overload
 
 import autograd.numpy as anp
 import numpy as np
-from autograd import grad, hessian
+from autograd import hessian
 
 from theorycheck.core.errors import InputError
 from theorycheck.maths.models import Model
