@@ -339,10 +339,8 @@ class ModelPoint:
         yc = self._need_targets()
 
         def apply(Vd: Any) -> np.ndarray:
-            out = 0.0
-            for Xc, y_, w in zip(self._prod.X, yc, self._prod.w):
-                out = out + self.model._host(self.model._hvp(self._th, Xc, y_, w, Vd))
-            return out
+            return sum((self.model._host(self.model._hvp(self._th, Xc, y_, w, Vd))
+                        for Xc, y_, w in zip(self._prod.X, yc, self._prod.w)), np.zeros(()))
 
         return self._blocks(V, apply)
 
@@ -355,10 +353,8 @@ class ModelPoint:
                                  for r in self._prod.rows]
 
         def apply(Vd: Any) -> np.ndarray:
-            out = 0.0
-            for Xc, Wc in zip(self._prod.X, self._cache["rw"]):
-                out = out + self.model._host(self.model._residual_hvp(self._th, Xc, Wc, Vd))
-            return out
+            return sum((self.model._host(self.model._residual_hvp(self._th, Xc, Wc, Vd))
+                        for Xc, Wc in zip(self._prod.X, self._cache["rw"])), np.zeros(()))
 
         return self._blocks(V, apply)
 

@@ -70,13 +70,14 @@ class TorchModel(Model):
                              f"{type(f).__name__}.")
 
         outs = func.vmap(fv, in_dims=(None, 0))
+        batch_outs: Callable[[Any, Any], Any] = outs
         if self.module is not None:
-            def batch_outs(th: Any, Xc: Any) -> Any:  # the module on the whole chunk: no per-sample vmap needed
+            def module_outs(th: Any, Xc: Any) -> Any:  # the module on the whole chunk: no per-sample vmap needed
                 parts = torch.split(th, self._sizes)
                 params = {k: t.view(s) for k, t, s in zip(self._names, parts, self._shapes)}
                 return func.functional_call(module, {**params, **buffers}, (Xc,)).reshape(Xc.shape[0], -1)
-        else:
-            batch_outs = outs
+
+            batch_outs = module_outs
 
         def lossfn(th: Any, Xc: Any, yc: Any, wc: Any) -> Any:
             return (wc * loss_.value(ops, outs(th, Xc), yc)).sum()
