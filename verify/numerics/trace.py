@@ -23,12 +23,12 @@ few probes, which is why at least :data:`MIN_PROBES` are drawn.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from theorycheck.core.errors import InputError
+from theorycheck.numerics.eigen import TraceResult
 
 #: Sizes up to which the trace is computed exactly (p products) unless asked otherwise.
 EXACT_LIMIT = 256
@@ -38,29 +38,6 @@ MIN_PROBES = 16
 SKETCH = 24
 #: Columns per batched product when the trace is computed exactly.
 EXACT_BLOCK = 256
-
-
-@dataclass(frozen=True)
-class TraceResult:
-    """Tr A with its error: ``half_width`` of the ``confidence`` interval (0 when ``method`` is exact)."""
-
-    estimate: float
-    half_width: float
-    confidence: float
-    products: int
-    method: str
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        return (self.estimate - self.half_width, self.estimate + self.half_width)
-
-    def contains(self, value: float) -> bool:
-        lo, hi = self.interval
-        return lo <= value <= hi
-
-    def to_json(self) -> dict[str, Any]:
-        return {"estimate": self.estimate, "half_width": self.half_width, "interval": list(self.interval),
-                "confidence": self.confidence, "products": self.products, "method": self.method}
 
 
 def exact_trace(op: Any, block: int = EXACT_BLOCK) -> TraceResult:
