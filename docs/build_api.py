@@ -29,9 +29,13 @@ MODULES = [
     "theorycheck.numerics.optimizer_order",
     "theorycheck.maths.callable_loss",
     "theorycheck.maths.models",
+    "theorycheck.maths.jax_model",
+    "theorycheck.maths.torch_model",
+    "theorycheck.maths.output_losses",
     "theorycheck.maths.modified_loss",
     "theorycheck.numerics.callable_order",
     "theorycheck.numerics.models",
+    "theorycheck.numerics.trace",
     "theorycheck.reporting.latex",
 ]
 

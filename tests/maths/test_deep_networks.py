@@ -6,7 +6,7 @@ import pytest
 from theorycheck.core.errors import InputError
 from theorycheck.maths import networks
 from theorycheck.maths.deep_networks import DeepNet
-from theorycheck.maths.models import model_derivatives
+from theorycheck.maths.models import model
 
 
 def test_depth_two_is_the_two_layer_net_with_the_same_parameter_layout():
@@ -15,10 +15,10 @@ def test_depth_two_is_the_two_layer_net_with_the_same_parameter_layout():
     X = np.random.default_rng(0).standard_normal((7, 3))
     assert deep.n_params == two.n_params and deep.first_layer == (0, (5, 3))
     np.testing.assert_allclose(deep(two.theta, X), two(X), rtol=1e-14)
-    md = model_derivatives(deep, "autograd")
-    np.testing.assert_allclose(md.per_sample_gradients(two.theta, X), networks.per_sample_gradients(two, X),
+    point = model(deep, "autograd").at(two.theta, X)
+    np.testing.assert_allclose(point.per_sample_gradients(), networks.per_sample_gradients(two, X),
                                rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(md.input_gradients(two.theta, X), networks.input_gradients(two, X), rtol=1e-12)
+    np.testing.assert_allclose(point.input_gradients(), networks.input_gradients(two, X), rtol=1e-12)
 
 
 def test_a_single_input_and_a_batch_give_the_same_outputs():

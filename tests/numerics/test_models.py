@@ -1,12 +1,13 @@
-"""A user's model f(params, x): autograd, JAX and PyTorch derivatives against the closed forms of the two-layer
-net, and the matrix-free stability, flatness and edge-of-stability measurements (with mutants)."""
+"""The model protocol on every backend: autograd, JAX, torch and the closed-form two-layer net held to each other
+and to dense references, for the square, logistic and cross-entropy losses; the streamed Gram matrix, η*(B),
+traces and bounds built on it (with mutants)."""
 
 import numpy as np
 import pytest
 
 from theorycheck.core.errors import InputError
 from theorycheck.maths import networks
-from theorycheck.maths.models import model_derivatives
+from theorycheck.maths.models import ModelError, model
 from theorycheck.numerics import models as M
 
 D, WIDTH, N = 3, 5, 7
@@ -15,25 +16,25 @@ D, WIDTH, N = 3, 5, 7
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 
 
-def _f(lib):
-    """The two-layer net f(θ, x) = aᵀ tanh(Wx + b) written in one library (θ = (W row-major, b, a))."""
+def _f(lib, outputs=1):
+    """aᵀ tanh(Wx + b) (θ = (W row-major, b, a)); with ``outputs`` = k > 1, k linear read-outs A tanh(Wx + b)."""
     def f(theta, x):
         W = theta[: WIDTH * D].reshape(WIDTH, D)
         b, a = theta[WIDTH * D: WIDTH * D + WIDTH], theta[WIDTH * D + WIDTH:]
-        return lib.dot(a, lib.tanh(W @ x + b))
+        h = lib.tanh(W @ x + b)
+        return lib.dot(a, h) if outputs == 1 else a.reshape(outputs, WIDTH) @ h
     return f
 
 
-def _backend(name):
+def _lib(name):
     if name == "autograd":
         import autograd.numpy as anp
 
-        return model_derivatives(_f(anp), "autograd")
-    if name == "jax":
-        jnp = pytest.importorskip("jax.numpy")
-        return model_derivatives(_f(jnp), "jax")
-    torch = pytest.importorskip("torch")
-    return model_derivatives(_f(torch), "torch")
+        return anp
+    return pytest.importorskip("jax.numpy" if name == "jax" else "torch")
+
+
+BACKENDS = ["autograd", "jax", "torch"]
 
 
 @pytest.fixture(scope="module")
@@ -49,49 +50,101 @@ def _rel(a, b):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
-@pytest.mark.parametrize("backend", ["autograd", "jax", "torch"])
-def test_backends_agree_with_the_closed_forms_to_1e_8(problem, backend):
+@pytest.mark.parametrize("backend", BACKENDS + ["closed-form"])
+@pytest.mark.parametrize("chunk", [None, 3])
+def test_backends_agree_with_the_closed_forms_and_autograd(problem, backend, chunk):
     net, X, y = problem
-    md = _backend(backend)
-    th = net.theta
-    v = np.random.default_rng(5).standard_normal(th.size)
+    m = networks.two_layer_model(net) if backend == "closed-form" else model(_f(_lib(backend)), backend)
+    pt = m.at(net.theta, X, y, chunk=chunk)
+    H = networks.hessian_exact(net, X, y)  # autograd, dense: the reference
+    G = networks.per_sample_gradients(net, X)
+    v = np.random.default_rng(5).standard_normal(net.n_params)
+    V = np.random.default_rng(6).standard_normal((net.n_params, 40))  # more than one block of products
     agree = {
-        "outputs": _rel(md.outputs(th, X), net(X)),
-        "per_sample_gradients": _rel(md.per_sample_gradients(th, X), networks.per_sample_gradients(net, X)),
-        "input_gradients": _rel(md.input_gradients(th, X), networks.input_gradients(net, X)),
-        "hvp": _rel(md.hvp(th, X, y, v), networks.hvp(net, X, y)(v)),
-        "trace": _rel(M.hessian_trace(md, th, X, y), networks.trace_hessian(net, X, y).total),
+        "outputs": _rel(pt.outputs()[:, 0], net(X)), "loss": _rel(pt.value(), networks.loss(net, X, y)),
+        "gradient": _rel(pt.gradient(), net.architecture.gradient(net.theta, X, y)),
+        "per_sample_gradients": _rel(pt.per_sample_gradients(), G),
+        "input_gradients": _rel(pt.input_gradients(), networks.input_gradients(net, X)),
+        "hvp": _rel(pt.hvp(v), H @ v), "hvp_block": _rel(pt.hvp(V), H @ V),
+        "gauss_newton": _rel(pt.gauss_newton_vp(v), G.T @ (G @ v) / N),
+        "residual": _rel(pt.residual_hvp(v), H @ v - G.T @ (G @ v) / N),
+        "gram": _rel(M.output_gram(pt), G @ G.T),
+        "jacobian_operator": _rel(pt.jacobian_operator().rmatvec(np.arange(N, dtype=float)), G.T @ np.arange(N)),
     }
-    assert max(agree.values()) < 1e-8, agree
+    assert max(agree.values()) < 1e-10, agree
 
 
-def test_measurements_match_the_dense_references(problem):
-    net, X, y = problem
-    md = _backend("autograd")
-    th = net.theta
-    H = networks.hessian_exact(net, X, y)
-    assert M.top_hessian_eigenvalue(md, th, X, y) == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=1e-9)
-    assert M.gauss_newton_trace(md, th, X) == pytest.approx(networks.trace_hessian(net, X, y).gauss_newton, rel=1e-12)
-    probes = 300
-    est = M.hessian_trace(md, th, X, y, probes=probes, seed=1)
-    sd = np.sqrt(2 * (np.sum(H**2) - np.sum(np.diag(H) ** 2)) / probes)  # Rademacher Hutchinson's standard error
-    assert abs(est - np.trace(H)) < 5 * sd
-    eos = M.edge_of_stability_at(md, th, X, y, lr=0.1)
-    assert eos["ratio"] == pytest.approx(0.1 * np.linalg.eigvalsh(H)[-1] / 2, rel=1e-9)
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("loss,outputs", [("logistic", 1), ("cross-entropy", 3)])
+def test_classification_losses_split_the_hessian_into_gauss_newton_and_residual(backend, loss, outputs):
+    """H = GN + R against autograd's dense Hessian of the mean loss, for logistic and cross-entropy."""
+    from autograd import hessian
+    import autograd.numpy as anp
+    from autograd.scipy.special import logsumexp
+
+    rng = np.random.default_rng(8)
+    p = WIDTH * D + WIDTH + WIDTH * outputs
+    theta, X = rng.standard_normal(p), rng.standard_normal((N, D))
+    y = rng.integers(0, 2 if loss == "logistic" else outputs, N).astype(float)
+    f = _f(anp, outputs)
+
+    def L(th):  # the loss written out by hand, independently of theorycheck's loss table
+        F = anp.stack([anp.reshape(f(th, x), (-1,)) for x in X])
+        if loss == "logistic":
+            return anp.mean(anp.logaddexp(0.0, F[:, 0]) - y * F[:, 0])
+        return anp.mean(logsumexp(F, axis=1) - F[np.arange(N), y.astype(int)])
+
+    H = hessian(L)(theta)
+    pt = model(_f(_lib(backend), outputs), backend, loss).at(theta, X, y, chunk=4)
+    v = rng.standard_normal(p)
+    assert _rel(pt.value(), L(theta)) < 1e-12
+    assert _rel(pt.hvp(v), H @ v) < 1e-10
+    assert _rel(pt.gauss_newton_vp(v) + pt.residual_hvp(v), H @ v) < 1e-10
+    GNm = np.column_stack([pt.gauss_newton_vp(e) for e in np.eye(p)])
+    assert np.linalg.eigvalsh(0.5 * (GNm + GNm.T))[0] > -1e-12  # PSD
+    assert M.gauss_newton_trace(pt) == pytest.approx(np.trace(GNm), rel=1e-10)
+    # the factors' Gram matrix carries GN: its trace is n·Tr GN and its top eigenvalue n·λ_max(GN)
+    K = M.gauss_newton_gram(pt)
+    assert np.trace(K) / N == pytest.approx(np.trace(GNm), rel=1e-10)
+    assert np.linalg.eigvalsh(K)[-1] / N == pytest.approx(np.linalg.eigvalsh(GNm)[-1], rel=1e-10)
+    # mutant: the square loss's Λ = I in place of the loss's curvature misses GN (the check can fail)
+    wrong = np.trace(M.output_gram(pt)) / N
+    assert abs(wrong - np.trace(GNm)) > 0.1 * np.trace(GNm)
 
 
-def test_stability_at_an_interpolating_point_equals_eta_star_of_the_rank_one_hessians(problem):
+def test_the_streamed_gram_matrix_and_eta_star_match_the_dense_route(problem):
     from theorycheck.numerics.stability import critical_learning_rate
 
     net, X, _ = problem
-    md = _backend("autograd")
     y = net(X)  # targets the net fits exactly: the residual term of each Hᵢ vanishes
-    st = M.stability_at(md, net.theta, X, y, batch=2)
     G = networks.per_sample_gradients(net, X)
     Hs = np.einsum("ni,nj->nij", G, G)
-    assert st["max_abs_residual"] < 1e-12
-    assert st["eta_star"] == pytest.approx(critical_learning_rate(Hs, 2), rel=1e-7)
-    assert st["conditions"]["gd_sharpness"]["threshold"] >= st["eta_star"] * (1 - 1e-9)  # necessary
+    eta = critical_learning_rate(Hs, 2)
+    for backend in BACKENDS:
+        pt = model(_f(_lib(backend)), backend).at(net.theta, X, y, chunk=2)  # 4 chunks: blocks below the diagonal
+        st = M.stability_at(pt, batch=2)
+        assert st["max_abs_residual"] < 1e-12
+        assert st["eta_star"] == pytest.approx(eta, rel=1e-7), backend
+        assert st["conditions"]["gd_sharpness"]["threshold"] >= st["eta_star"] * (1 - 1e-9)  # necessary
+
+
+def test_traces_and_lambda_max_match_the_dense_hessian(problem):
+    net, X, y = problem
+    pt = model(_f(_lib("jax")), "jax").at(net.theta, X, y)
+    H = networks.hessian_exact(net, X, y)
+    assert M.top_hessian_eigenvalue(pt) == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=1e-9)
+    exact = M.hessian_trace(pt)
+    assert exact.method == "exact" and exact.estimate == pytest.approx(np.trace(H), rel=1e-12)
+    # beyond the exact limit: Gauss–Newton exactly, the residual part by Hutch++ with an interval
+    est = M.hessian_trace(pt, exact_limit=0, rtol=1e-3)
+    assert est.half_width >= 0 and abs(est.estimate - np.trace(H)) <= max(est.half_width, 1e-12)
+    eos = M.edge_of_stability_at(pt, lr=0.1)
+    assert eos["ratio"] == pytest.approx(0.1 * np.linalg.eigvalsh(H)[-1] / 2, rel=1e-9)
+    # at an interpolating point R = 0 and nothing is estimated
+    at_min = pt.moved(net.theta)
+    at_min = model(_f(_lib("jax")), "jax").at(net.theta, X, at_min.outputs())  # its own outputs: ℓ′ = 0 exactly
+    zero = M.hessian_trace(at_min, exact_limit=0)
+    assert zero.method.startswith("exact") and zero.estimate == pytest.approx(M.gauss_newton_trace(at_min), rel=1e-12)
 
 
 def _deep(lib):
@@ -106,28 +159,63 @@ def _deep(lib):
 def test_multiplicative_inequality_and_sobolev_bound_at_the_first_layer_of_a_deeper_net():
     import autograd.numpy as anp
 
-    md = model_derivatives(_deep(anp), "autograd")
     rng = np.random.default_rng(7)
     th, X = rng.standard_normal(32), rng.standard_normal((9, 3))
+    pt = model(_deep(anp), "autograd").at(th, X, chunk=4)
     first = M.FirstLayer(0, (4, 3))
-    lhs, rhs = M.multiplicative_at(md, th, X, first)
+    lhs, rhs = M.multiplicative_at(pt, first)
     assert np.all(lhs <= rhs * (1 + 1e-12)) and np.max(lhs / rhs) > 0.1
-    # mutant: half the bound fails
-    assert np.any(lhs > rhs / 2)
-    sob = M.sobolev_at(md, th, X, first)
+    assert np.any(lhs > rhs / 2)  # mutant: half the bound fails
+    sob = M.sobolev_at(pt, first)
     assert sob["input_grad_sq_mean"] <= sob["bound"]
     W1 = first.weight(th)
     assert np.linalg.norm(W1, 2) > 1 and sob["input_grad_sq_mean"] > sob["bound"] / np.linalg.norm(W1, 2) ** 2 / 10
+    flat = M.flatness_at(model(_deep(anp), "autograd").at(th, X, pt.outputs()), first_layer=first, lr=0.1)
+    assert flat["multiplicative"]["holds"] and flat["input_grad_sq_mean"] == pytest.approx(sob["input_grad_sq_mean"])
 
 
-def test_bad_models_and_data_are_clear_errors(problem):
+def test_a_jax_pytree_and_a_torch_module_are_the_same_model():
+    import jax.numpy as jnp
+    torch = pytest.importorskip("torch")
+
+    rng = np.random.default_rng(2)
+    W, a, X = rng.standard_normal((WIDTH, D)), rng.standard_normal(WIDTH), rng.standard_normal((N, D))
+    y = rng.standard_normal(N)
+    jax_pt = model(lambda prm, x: jnp.dot(prm["a"], jnp.tanh(prm["W"] @ x)), "jax").at({"W": W, "a": a}, X, y)
+    module = torch.nn.Sequential(torch.nn.Linear(D, WIDTH, bias=False), torch.nn.Tanh(),
+                                 torch.nn.Linear(WIDTH, 1, bias=False))
+    state = {"0.weight": torch.tensor(W), "2.weight": torch.tensor(a[None, :])}
+    torch_pt = model(module, "torch").at(state, X, y)
+    # ravel_pytree orders a dict by key ("W" before "a"), the module by named_parameters: the same order here
+    assert np.allclose(jax_pt.theta, torch_pt.theta)
+    v = rng.standard_normal(jax_pt.p)
+    assert _rel(jax_pt.hvp(v), torch_pt.hvp(v)) < 1e-12
+    assert M.top_hessian_eigenvalue(jax_pt) == pytest.approx(M.top_hessian_eigenvalue(torch_pt), rel=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log:RuntimeWarning")  # the NaN model, on purpose
+def test_bad_models_and_data_are_one_clear_error(problem):
+    import autograd.numpy as anp
+
     net, X, y = problem
     with pytest.raises(InputError, match="unknown model backend 'tf'"):
-        model_derivatives(_f(np), "tf")
+        model(_f(np), "tf")
     with pytest.raises(InputError, match="must be a function"):
-        model_derivatives(3)
-    md = _backend("autograd")
-    with pytest.raises(InputError, match="one per input row"):
-        M.stability_at(md, net.theta, X, y[:3], batch=1)
+        model(3)
+    m = model(_f(anp))
+    with pytest.raises(InputError, match="targets must have shape"):
+        m.at(net.theta, X, y[:3])
     with pytest.raises(InputError, match="does not fit"):
-        M.multiplicative_at(md, net.theta, X, M.FirstLayer(30, (5, 3)))
+        M.multiplicative_at(m.at(net.theta, X), M.FirstLayer(30, (5, 3)))
+    with pytest.raises(ModelError, match="failed while computing the outputs .*: IndexError"):
+        model(lambda th, x: th[99] * x[0]).at(net.theta, X)
+    with pytest.raises(ModelError, match="a number or a vector"):
+        model(lambda th, x: anp.outer(th, x)).at(net.theta, X)
+    with pytest.raises(ModelError, match="non-finite outputs"):
+        model(lambda th, x: anp.log(-anp.abs(th[0])) * x[0]).at(net.theta, X)
+    with pytest.raises(InputError, match="labels 0 or 1"):
+        model(_f(anp), "autograd", "logistic").at(net.theta, X, y)
+    with pytest.raises(InputError, match="k ≥ 2 outputs"):
+        model(_f(anp), "autograd", "cross-entropy").at(net.theta, X, np.zeros(N))
+    with pytest.raises(InputError, match="CPU only"):
+        model(_f(anp), device="cuda")

@@ -194,6 +194,9 @@ ROWS = [
      "never loads pickles"),
     ("flatness CSV with a header", ["flatness", "--features", "{csv}", "--targets", "{y}", "--width", "4", "--lr", "0.1",
                                     "--steps", "20"], 0, ""),
+    # --- sharpness
+    ("sharpness a matrix as --params", ["sharpness", "--model", "{root}/absent.py:f", "--params", "{X}", "--features",
+                                        "{X}", "--targets", "{y}", "--lr", "0.1"], 2, "1-D"),
     # --- stability
     ("stability features ×1e300", ["stability", "--features", "{Xbig}", "--batch", "2"], 2, "overflow"),
     ("stability features ×1e-300", ["stability", "--features", "{Xtiny}", "--batch", "2"], 2, "underflow"),
@@ -312,9 +315,12 @@ def test_sizes_that_cannot_fit_are_refused_from_the_shapes_alone(monkeypatch):
     from theorycheck.running.commands import stability
 
     monkeypatch.setattr(validate, "available_memory", lambda: 8 * 1024**3)
-    with pytest.raises(InputError, match=r"needs about 1\.49e\+03 GiB, more than the 8 GiB"):
-        stability._check_size((10**5, 10**3), "--features")
+    with pytest.raises(InputError, match=r"needs about 59.9 GiB, more than the 8 GiB"):
+        stability._check_size((10**6, 10**3), "--features")
+    with pytest.raises(InputError, match=r"needs more bytes than any machine has"):  # a 400-digit size: one line
+        stability._check_size((10**400, 10**3), "--features")
     stability._check_size((500, 50), "--features")  # 20 MB: fine
+    stability._check_size((2000, 1000), "--features")  # a few hundred MiB: what the problem really holds
 
 
 def test_a_field_too_large_to_compile_is_refused_before_integration(monkeypatch, capsys):

@@ -29,6 +29,9 @@ def data(tmp_path_factory):
     X = rng.standard_normal((6, 2))
     np.save(d / "X.npy", X)
     np.save(d / "y.npy", np.sin(X[:, 0]))
+    np.save(d / "theta.npy", rng.standard_normal(3 * 2 + 3))
+    (d / "model.py").write_text("import autograd.numpy as anp\n\ndef f(p, x):\n"
+                                "    return anp.dot(p[6:], anp.tanh(anp.reshape(p[:6], (3, 2)) @ x))\n")
     return d
 
 
@@ -37,12 +40,19 @@ EXAMPLES = {
     "order": [["order", "--loss", "quadratic", "--json"],
               ["order", "--loss", "quadratic", "--optimizer", "nesterov", "--json"]],
     "stability": [["stability", "--features", "{d}/X.npy", "--batch", "2", "--json"],
-                  ["stability", "--features", "{d}/X.npy", "--sweep-batch", "1,3", "--out", "{d}/sweep", "--json"]],
+                  ["stability", "--features", "{d}/X.npy", "--sweep-batch", "1,3", "--out", "{d}/sweep", "--json"],
+                  ["stability", "--model", "{d}/model.py:f", "--params", "{d}/theta.npy", "--features", "{d}/X.npy",
+                   "--batch", "2", "--json"]],
     "flatness": [["flatness", "--features", "{d}/X.npy", "--targets", "{d}/y.npy", "--width", "4", "--lr", "0.1",
-                  "--steps", "40", "--json"]],
+                  "--steps", "40", "--json"],
+                 ["flatness", "--model", "{d}/model.py:f", "--params", "{d}/theta.npy", "--features", "{d}/X.npy",
+                  "--targets", "{d}/y.npy", "--first-layer", "0:3x2", "--lr", "0.1", "--json"]],
     "modified": [["modified", "--loss", "rosenbrock", "--order", "1", "--json"],
                  ["modified", "--loss", "trig", "--optimizer", "heavy-ball", "--order", "1", "--route", "log-series",
                   "--json"]],
+    "sharpness": [["sharpness", "--model", "{d}/model.py:f", "--params", "{d}/theta.npy", "--features", "{d}/X.npy",
+                   "--targets", "{d}/y.npy", "--lr", "0.1", "--steps", "4", "--every", "2", "--out", "{d}/sharp",
+                   "--json"]],
     "show": [["show", "--paper", "ma-ying", "--results", str(ROOT / "reports" / "baseline.json"), "--json"]],
 }
 
@@ -74,6 +84,10 @@ def test_every_json_output_validates_against_its_schema(command, data, capsys):
         doc = _run(argv, data, capsys)
         output.validate(command, doc)
         assert doc["schema_version"] == output.schema_version(command)
+    if command == "sharpness":  # the file is the same document with the trained parameters
+        written = json.loads((data / "sharp" / "sharpness.json").read_text())
+        output.validate("sharpness", written)
+        assert written["schema_version"] == output.schema_version("sharpness") and "final_params" in written
     if command == "stability":  # the sweep's JSON file is the same document
         written = json.loads((data / "sweep" / "stability_sweep.json").read_text())
         output.validate("stability", written)
@@ -89,7 +103,8 @@ def test_a_renamed_key_keeps_its_old_name_beside_the_new_one_for_one_minor_versi
     assert (renamed["since"], renamed["until"]) == ("0.2.0", "0.4.0")
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     for old, new in renamed["keys"].items():
-        assert doc[old] == doc[new] and output.schema("flatness")["properties"][old]["deprecated"] is True
+        net = output.schema("flatness")["$defs"]["net"]["properties"]
+        assert doc[old] == doc[new] and net[old]["deprecated"] is True
         assert f"`{old}` → `{new}`" in changelog
 
 

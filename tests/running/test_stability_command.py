@@ -126,7 +126,7 @@ def model_files(tmp_path, files):
                                                    "def f(params, x):\n    return np.dot(params, x)\n")
     (tmp_path / "stab_broken_model.py").write_text("def f(params, x):\n    return params[99]\n")
     (tmp_path / "stab_syntax_model.py").write_text("def f(params, x)\n    return 0\n")
-    (tmp_path / "stab_vector_model.py").write_text("def f(params, x):\n    return params * x[0]\n")
+    (tmp_path / "stab_vector_model.py").write_text("def f(params, x):\n    return params[:, None] * x\n")
     for name, arr in (("theta", theta), ("y", X @ theta), ("y_off", X @ theta + 0.25), ("y_short", X[:3, 0])):
         paths[name] = tmp_path / f"{name}.npy"
         np.save(paths[name], arr)
@@ -168,12 +168,12 @@ def test_a_model_off_interpolation_is_measured_with_a_note(model_files, capsys):
     (["--model", "{dir}/absent.py:f", "--params", "{theta}", "--features", "{X}"], "does not exist"),
     (["--model", "{dir}/stab_linear_model.py", "--params", "{theta}", "--features", "{X}"], "FILE.py:NAME"),
     (["--model", "{syntax}", "--params", "{theta}", "--features", "{X}"], "SyntaxError"),
-    (["--model", "{broken}", "--params", "{theta}", "--features", "{X}"], "failed at --params"),
-    (["--model", "{vector}", "--params", "{theta}", "--features", "{X}"], "failed at --params"),
+    (["--model", "{broken}", "--params", "{theta}", "--features", "{X}"], "the model failed while computing"),
+    (["--model", "{vector}", "--params", "{theta}", "--features", "{X}"], "a number or a vector"),
     (["--model", "{linear}", "--features", "{X}"], "needs `--params"),
     (["--model", "{linear}", "--params", "{X}", "--features", "{X}"], "1-D"),
     (["--model", "{linear}", "--params", "{theta}", "--hessians", "{X}"], "needs `--features"),
-    (["--model", "{linear}", "--params", "{theta}", "--features", "{X}", "--targets", "{y_short}"], "one value per row"),
+    (["--model", "{linear}", "--params", "{theta}", "--features", "{X}", "--targets", "{y_short}"], "targets must have shape"),
     (["--model", "{linear}", "--params", "{theta}", "--features", "{X}", "--backend", "tf"], "--backend"),
     (["--params", "{theta}", "--features", "{X}"], "belongs to `--model"),
     (["--model", "no_such_module_xyz:f", "--params", "{theta}", "--features", "{X}"], "no module named"),

@@ -99,11 +99,11 @@ class DeepFirstLayerBound(Claim):
     x_power: float = 1.0
 
     def _model(self, net: Any) -> tuple[Any, Any]:
-        return maths.models.model_derivatives(net, "autograd"), numerics.models.FirstLayer(*net.first_layer)
+        return maths.models.model(net, "autograd"), numerics.models.FirstLayer(*net.first_layer)
 
     def _sides(self, md: Any, fl: Any, theta: Any, X: Any) -> tuple[Any, Any]:
         """(‖∇ₓf‖, c(W₁)‖∇_{W₁}f‖_F/‖x‖^x_power) per input: the paper's constants unless a mutant changes them."""
-        lhs, rhs = numerics.models.multiplicative_at(md, theta, X, fl)
+        lhs, rhs = numerics.models.multiplicative_at(md.at(theta, X), fl)
         W1 = fl.weight(theta)
         factor = maths.networks.weight_factor(W1, self.weight_norm) / maths.networks.spectral_norm(W1)
         return lhs, rhs * factor * np.linalg.norm(X, axis=1) ** (1.0 - self.x_power)
@@ -119,20 +119,21 @@ class DeepFirstLayerBound(Claim):
                 net, found, X, y = deep_minimum(dims, ctx.seed, ctx.seed + s)
                 md, fl = self._model(net)
                 th = found.theta
-                worst_r = float(np.max(np.abs(md.outputs(th, X) - y)))
+                point = md.at(th, X, y)
+                worst_r = float(np.max(np.abs(point.outputs()[:, 0] - y)))
                 if worst_r > self.interpolation_tol:
                     not_interpolated.append({"depth": depth, "seed": ctx.seed + s, "max_abs_residual": worst_r})
                     continue
                 name = f"depth {depth} seed {ctx.seed + s}"
                 probes = np.concatenate([X] + [c * X for c in self.probe_scales])
                 lhs, rhs = self._sides(md, fl, th, probes)
-                G = md.per_sample_gradients(th, X)
+                G = point.per_sample_gradients()
                 share = float(np.sum(G[:, fl.indices()] ** 2) / np.sum(G**2))
                 case = inequality_case(f"{name}: multiplicative, {len(probes)} inputs", lhs, rhs)
                 case.data.update({"depth": depth, "ratios": (lhs / rhs).tolist(), "lhs": lhs.tolist(),
                                   "rhs": rhs.tolist()})
                 checked.parts["multiplicative"].append(case)
-                sob = numerics.models.sobolev_at(md, th, X, fl)
+                sob = numerics.models.sobolev_at(point, fl)
                 W1 = fl.weight(th)
                 bound = sob["bound"] * (maths.networks.weight_factor(W1, self.weight_norm)
                                         / maths.networks.spectral_norm(W1)) ** 2
@@ -142,8 +143,8 @@ class DeepFirstLayerBound(Claim):
                      "first_layer_share": share, "params": int(th.size), "max_abs_residual": worst_r,
                      "lbfgs_iterations": found.iterations}))
                 if exact:
-                    tr = numerics.models.hessian_trace(md, th, X, y)
-                    gn = numerics.models.gauss_newton_trace(md, th, X)
+                    tr = numerics.models.hessian_trace(point).estimate
+                    gn = numerics.models.gauss_newton_trace(point)
                     rel = abs(tr - gn) / gn
                     checked.parts["trace"].append(Case(
                         f"{name}: Tr H = (1/n)Σ‖∇_θfᵢ‖² at interpolation", Verdict.pass_if(rel <= 1e-6),

@@ -7,7 +7,7 @@ layer's weight W₁ (m₁ × d) is ``θ[:m₁·d]``: what
 :class:`theorycheck.numerics.models.FirstLayer` ``(0, (m₁, d))`` names.
 
 The model is written with ``autograd.numpy`` and takes one input x (shape (d,)) or a batch X
-(shape (n, d)) alike, so that :func:`theorycheck.maths.models.model_derivatives` differentiates it
+(shape (n, d)) alike, so that the model protocol (:func:`theorycheck.maths.models.model`) differentiates it
 per sample and :meth:`DeepNet.loss_and_gradient` trains it on the whole batch.
 
 The first layer's multiplicative structure holds at every depth: with z₁ = W₁x + b₁ and

@@ -27,9 +27,11 @@ Two views of the same model:
   and batched losses, for training loops that take thousands of steps.
 
 autograd is the reference for derivatives (:func:`hessian_exact`,
-:func:`hessian_operator`, :meth:`Architecture.autograd_loss`); the closed forms
-and the complex-step derivatives are the fast routes, and the tests hold each
-of them to autograd.
+:meth:`Architecture.autograd_loss`); the closed forms and the complex-step
+derivatives are the fast routes, and the tests hold each of them to autograd.
+:class:`TwoLayerModel` is the net as one instance of the model protocol of
+:mod:`theorycheck.maths.models`, so every streamed measurement of
+:mod:`theorycheck.numerics.models` runs on it through its closed forms.
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ from typing import Any, Callable, overload
 
 import autograd.numpy as anp
 import numpy as np
-from autograd import grad, hessian
+from autograd import hessian
 
 from theorycheck.core.errors import InputError
+from theorycheck.maths.models import Model
 from theorycheck.maths.numbers import finite_float_array
 
 # --------------------------------------------------------------------------- activations
@@ -507,21 +510,109 @@ def hessian_exact(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return 0.5 * (H + H.T)
 
 
+# --------------------------------------------------------------------------- the net as a model of the protocol
+
+
+class TwoLayerModel(Model):
+    """The two-layer net as an instance of the model protocol (:mod:`theorycheck.maths.models`), in closed form.
+
+    Backend ``"closed-form"``, square loss, flat θ in the order of :class:`Architecture`: per-sample
+    gradients and input gradients from the formulas of the module docstring, Hessian-vector products in
+    closed form from σ′ and σ″ (the Gauss–Newton part GᵀwGv plus Σᵢwᵢrᵢ∇²fᵢv), and the Gram matrix in
+    closed form (:func:`gradient_gram`), so that the streamed measurements take the fast route; the
+    tests hold it to autograd, JAX and torch.
+    """
+
+    backend = "closed-form"
+
+    def __init__(self, architecture: Architecture) -> None:
+        super().__init__("square", "cpu")
+        self.architecture = architecture
+
+    def flatten(self, params: Any) -> np.ndarray:
+        theta = np.asarray(params, dtype=float).ravel()
+        if theta.size != self.architecture.n_params:
+            raise InputError(f"the net has {self.architecture.n_params} parameters, got {theta.size}.")
+        return theta
+
+    def _device(self, a: np.ndarray) -> Any:
+        return a
+
+    def _net(self, th: np.ndarray) -> TwoLayerNet:
+        return self.architecture.net(th)
+
+    def _outputs(self, th: Any, Xc: Any) -> Any:
+        return self.architecture.predict(th, Xc)[:, None]
+
+    def _jacobian(self, th: Any, Xc: Any) -> Any:
+        return per_sample_gradients(self._net(th), Xc)[:, None, :]
+
+    def _jvp(self, th: Any, Xc: Any, V: Any) -> Any:
+        return np.einsum("cp,bp->bc", per_sample_gradients(self._net(th), Xc), V)[:, :, None]
+
+    def _vjp(self, th: Any, Xc: Any, U: Any) -> Any:
+        return self._weighted_output_gradient(th, Xc, U[:, 0])
+
+    def _weighted_output_gradient(self, th: Any, Xc: np.ndarray, c: Any) -> Any:
+        """Σᵢ cᵢ ∇_θ fᵢ(θ) by backpropagation; θ and c may be complex (the complex-step route)."""
+        arch = self.architecture
+        W, b, a = arch.split(th)
+        z = Xc @ W.T + b
+        h = arch.act.fn(z)
+        delta = (c[:, None] * a) * arch.act.d1(z)
+        return np.concatenate([(delta.T @ Xc).ravel()] + ([delta.sum(0)] if arch.bias else []) + [h.T @ c])
+
+    def _loss_grad(self, th: Any, Xc: Any, yc: Any, wc: Any) -> tuple[Any, Any]:
+        r = self.architecture.predict(th, Xc) - yc[:, 0]
+        return 0.5 * float(np.sum(wc * r * r)), self._weighted_output_gradient(th, Xc, wc * r)
+
+    def _output_hvp(self, th: np.ndarray, Xc: np.ndarray, c: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Σᵢ cᵢ ∇²_θ fᵢ v for each row v of V (b, p), from σ′ and σ″ in closed form.
+
+        Along v = (dW, db, da): dz = dW x + db, and the derivatives of ∂f/∂a = σ(z), ∂f/∂b = a σ′(z),
+        ∂f/∂W = a σ′(z) xᵀ are σ′ dz, da σ′ + a σ″ dz and (da σ′ + a σ″ dz) xᵀ.
+        """
+        arch = self.architecture
+        W, b, a = arch.split(th)
+        z = Xc @ W.T + b
+        d1, d2 = arch.act.d1(z), arch.act.d2(z)
+        out = np.empty((V.shape[0], th.size))
+        for j, v in enumerate(V):
+            dW, db, da = arch.split(v)
+            dz = Xc @ dW.T + db
+            inner = c[:, None] * (da * d1 + a * d2 * dz)  # (c, m)
+            parts = [(inner.T @ Xc).ravel()] + ([inner.sum(0)] if arch.bias else []) + [(c[:, None] * d1 * dz).sum(0)]
+            out[j] = np.concatenate(parts)
+        return out
+
+    def _hvp(self, th: Any, Xc: Any, yc: Any, wc: Any, V: Any) -> Any:
+        G = per_sample_gradients(self._net(th), Xc)
+        r = self.architecture.predict(th, Xc) - yc[:, 0]
+        return (V @ G.T * wc) @ G + self._output_hvp(th, Xc, wc * r, V)
+
+    def _residual_hvp(self, th: Any, Xc: Any, Wc: Any, V: Any) -> Any:
+        return self._output_hvp(th, Xc, Wc[:, 0], V)
+
+    def _input_gradients(self, th: Any, Xc: Any) -> Any:
+        return input_gradients(self._net(th), Xc)
+
+    def gram(self, point: Any) -> np.ndarray:
+        return gradient_gram(self._net(point.theta), point.X)
+
+
+def two_layer_model(net: TwoLayerNet | Architecture) -> TwoLayerModel:
+    """The :class:`TwoLayerModel` of a net's architecture (bind it with ``.at(net.theta, X, y)``)."""
+    return TwoLayerModel(net.architecture if isinstance(net, TwoLayerNet) else net)
+
+
 def hvp(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """v ↦ H v by double reverse mode: ∇_θ (∇_θ L · v)."""
-    g = grad(net.architecture.autograd_loss(X, y))
-    gv = grad(lambda th, v: anp.dot(g(th), v))
-    theta = net.theta
-    return lambda v: gv(theta, np.asarray(v, float).ravel())
+    """v ↦ H v at the net's parameters: a thin name for ``two_layer_model(net).at(net.theta, X, y).hvp``."""
+    return two_layer_model(net).at(net.theta, X, y).hvp
 
 
 def hessian_operator(net: TwoLayerNet, X: np.ndarray, y: np.ndarray) -> Any:
-    """H as a symmetric :class:`scipy.sparse.linalg.LinearOperator` of autograd HVPs."""
-    from scipy.sparse.linalg import LinearOperator
-
-    f = hvp(net, X, y)
-    p = net.n_params
-    return LinearOperator((p, p), matvec=f, rmatvec=f, dtype=float)
+    """H as a symmetric ``LinearOperator``: a thin name for ``two_layer_model(net).at(net.theta, X, y).hessian()``."""
+    return two_layer_model(net).at(net.theta, X, y).hessian()
 
 
 # --------------------------------------------------------------------------- the flatness → Sobolev chain
@@ -653,8 +744,8 @@ def regularised_flow(arch: Architecture, X: np.ndarray, y: np.ndarray, mu: float
 
 __all__ = [
     "ACTIVATIONS", "Activation", "Architecture", "GradNorms", "Pieces", "SMOOTH_ACTIVATIONS", "SobolevChain",
-    "TraceParts", "TwoLayerNet", "WEIGHT_NORMS", "get_activation", "gradient_gram", "gradient_norms", "hessian_exact",
+    "TraceParts", "TwoLayerModel", "TwoLayerNet", "WEIGHT_NORMS", "get_activation", "gradient_gram", "gradient_norms", "hessian_exact",
     "hessian_operator", "hvp", "init_net", "input_curvature_bound", "input_gradients", "loss",
     "multiplicative_ratios", "per_sample_gradients", "pieces", "regularised_flow", "require_smooth",
-    "sobolev_chain", "spectral_norm", "trace_hessian", "validate_data", "weight_factor",
+    "sobolev_chain", "spectral_norm", "trace_hessian", "two_layer_model", "validate_data", "weight_factor",
 ]

@@ -269,8 +269,12 @@ def problem_from_gradients(G: object, name: str = "gradients", method: str = "au
 
 
 
-def problem_from_gram(K: object, d: int, name: str = "gram") -> StabilityProblem:
+def problem_from_gram(K: object, d: int, name: str = "gram", columns_per_sample: int = 1) -> StabilityProblem:
     """Rank-one Hᵢ = gᵢgᵢᵀ given only their Gram matrix Kᵢⱼ = gᵢ·gⱼ (n×n), gᵢ ∈ R^d.
+
+    With ``columns_per_sample`` = k > 1, Hᵢ = GᵢGᵢᵀ with Gᵢ (d × k) and K (nk × nk) the Gram matrix of all
+    nk columns, sample-major (column a of sample i at row ik + a): the per-sample Gauss–Newton Hessians
+    Jᵢᵀ Λᵢ Jᵢ of a model with k outputs, Gᵢ = Jᵢᵀ Λᵢ^{1/2}.
 
     Everything the second-moment problem needs lives in span{gᵢ}: with K/n = VΛVᵀ the reduced
     factors are √n Λ^{1/2}V[i, :] (as in the Gram route of :func:`problem_from_gradients`), so η*(B),
@@ -283,7 +287,11 @@ def problem_from_gram(K: object, d: int, name: str = "gram") -> StabilityProblem
         raise InputError(f"`{name}` must be a square (n, n) matrix, got shape {Km.shape}.")
     if isinstance(d, bool) or int(d) != d or d < 1:
         raise InputError(f"`d` must be a positive integer, got {d!r}.")
-    n = Km.shape[0]
+    k = columns_per_sample
+    if isinstance(k, bool) or int(k) != k or k < 1 or Km.shape[0] % int(k):
+        raise InputError(f"`columns_per_sample` must be a positive integer dividing {Km.shape[0]}, got {k!r}.")
+    k = int(k)
+    n = Km.shape[0] // k
     scale = max(float(np.abs(Km).max()), np.finfo(float).tiny)
     if float(np.abs(Km - Km.T).max()) > PSD_RTOL * scale:
         raise InputError(f"`{name}` is not symmetric.")
@@ -295,7 +303,7 @@ def problem_from_gram(K: object, d: int, name: str = "gram") -> StabilityProblem
     if r > d:
         raise InputError(f"`{name}` has rank {r} > d = {d}: it is not a Gram matrix of vectors in R^{d}.")
     lam, V = lam[:r], V[:, :r]
-    factors = ((V * np.sqrt(lam)) * math.sqrt(n))[:, :, None]
+    factors = ((V * np.sqrt(lam)) * math.sqrt(n)).reshape(n, k, r).transpose(0, 2, 1)
     return StabilityProblem(np.ascontiguousarray(factors), lam, None, int(d))
 
 

@@ -9,5 +9,5 @@ import lazy_loader as lazy
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=[
     "adaptive", "attack", "cache", "callable_order", "curvature", "eigen", "experiments", "integrate", "ladders",
     "minimise", "models", "optimizer_order", "order", "stability",
-    "statistics", "training",
+    "statistics", "trace", "training",
 ])

@@ -23,7 +23,7 @@ import numpy as np
 
 from theorycheck.core.errors import InputError
 from theorycheck.maths.numbers import finite_float_array
-from theorycheck.numerics.eigen import TraceEstimate, hutchinson_trace, lambda_max
+from theorycheck.numerics.eigen import TraceResult, hutchinson_trace, lambda_max
 
 __all__ = ["Curvature", "estimated_curvature", "exact_curvature"]
 
@@ -83,7 +83,7 @@ def estimated_curvature(hvp: Callable[[np.ndarray], np.ndarray], p: int, *, samp
     if isinstance(p, bool) or int(p) != p or p < 1:
         raise InputError(f"`p` must be a positive integer, got {p!r}.")
     op = LinearOperator((int(p), int(p)), matvec=hvp, rmatvec=hvp, dtype=float)
-    est: TraceEstimate = hutchinson_trace(op, samples=samples, seed=seed, confidence=confidence)
+    est: TraceResult = hutchinson_trace(op, samples=samples, seed=seed, confidence=confidence)
     return Curvature(trace=est.estimate, lambda_max=lambda_max(op, tol=tol, seed=seed),
                      method="Hutchinson trace + Lanczos λ_max (HVPs)", trace_ci=est.interval,
                      confidence=confidence, samples=samples)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
@@ -28,7 +28,7 @@ from theorycheck.core.errors import InputError
 #: Dimension of Sym(r) up to which :func:`top_eigenpair` builds the map densely (exact to rounding) instead of Lanczos.
 DENSE_MAX = 400
 
-__all__ = ["DENSE_MAX", "TraceEstimate", "gauss_newton_operator", "hutchinson_trace", "lambda_max",
+__all__ = ["DENSE_MAX", "TraceResult", "gauss_newton_operator", "hutchinson_trace", "lambda_max",
            "lambda_max_gauss_newton", "top_eigenpair"]
 
 
@@ -133,14 +133,18 @@ def lambda_max_gauss_newton(G: np.ndarray) -> float:
     return float(np.linalg.eigvalsh(K)[-1] / n)
 
 
-@dataclass
-class TraceEstimate:
-    """Hutchinson estimate of a trace with a Student-t confidence interval."""
+@dataclass(frozen=True)
+class TraceResult:
+    """Tr A with its error: ``half_width`` of the ``confidence`` interval (0 when ``method`` is exact).
+
+    ``products`` counts the operator products behind it (the probes, for Hutchinson's estimator).
+    """
 
     estimate: float
     half_width: float
     confidence: float
-    samples: int
+    products: int
+    method: str
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -150,8 +154,12 @@ class TraceEstimate:
         lo, hi = self.interval
         return lo <= value <= hi
 
+    def to_json(self) -> dict[str, Any]:
+        return {"estimate": self.estimate, "half_width": self.half_width, "interval": list(self.interval),
+                "confidence": self.confidence, "products": self.products, "method": self.method}
 
-def hutchinson_trace(op: LinearOperator, samples: int = 100, seed: int = 0, confidence: float = 0.99) -> TraceEstimate:
+
+def hutchinson_trace(op: LinearOperator, samples: int = 100, seed: int = 0, confidence: float = 0.99) -> TraceResult:
     """Tr A ≈ mean of vᵀAv over Rademacher v (Hutchinson 1990), CI from the t distribution."""
     if samples < 2:
         raise InputError(f"`samples` must be ≥ 2 for a confidence interval, got {samples}.")
@@ -165,4 +173,4 @@ def hutchinson_trace(op: LinearOperator, samples: int = 100, seed: int = 0, conf
 
     se = vals.std(ddof=1) / math.sqrt(samples)
     hw = float(stats.t.ppf(0.5 + confidence / 2, samples - 1) * se)
-    return TraceEstimate(float(vals.mean()), hw, confidence, samples)
+    return TraceResult(float(vals.mean()), hw, confidence, samples, "Hutchinson")

@@ -46,8 +46,25 @@ from theorycheck.numerics.eigen import top_eigenpair
 __all__ = [
     "MonteCarloResult", "critical_learning_rate", "critical_learning_rate_features",
     "critical_rate", "critical_rate_bisection", "critical_rate_kth", "dense_critical_rate", "kth_moment_radius",
-    "lyapunov_exponent", "monte_carlo_growth", "radius", "spectral_radius", "spectral_radius_features", "top_moment",
+    "lyapunov_exponent", "monte_carlo_growth", "radius", "spectral_radius", "spectral_radius_features", "stability_memory",
+    "top_moment",
 ]
+
+
+def stability_memory(n: int, d: int, k: int = 1, gram: bool = False) -> int:
+    """Bytes that building the problem of n per-sample factors Gᵢ (d × k) and solving for η*(B) allocate, about.
+
+    The sizes of what :func:`theorycheck.maths.stability.problem_from_features` (``gram=False``: the
+    stacked factors, their SVD or Gram eigendecomposition) or ``problem_from_gram`` (``gram=True``: the
+    nk × nk matrix and its eigenvectors) hold, then the factors in the basis of range(H) (n·r·k), and
+    :func:`critical_rate`'s Lanczos vectors and products on r × r matrices (r = rank ≤ min(d, nk)),
+    which dominate for large r. Exact integers: a 400-digit size gives a 400-digit estimate, no overflow.
+    """
+    n, d, k = int(n), int(d), int(k)
+    m = n * k
+    r = min(d, m)
+    build = 3 * m * m if gram else n * d * k + 2 * d * m + d * r + (2 * m * m if m < d else 2 * d * d)
+    return 8 * (build + 5 * n * r * k + 32 * r * r)
 
 
 # --------------------------------------------------------------------------- η* and ρ on range(H)

@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "theorycheck.running.commands.order",
     "theorycheck.running.commands.stability",
     "theorycheck.running.commands.flatness",
+    "theorycheck.running.commands.sharpness",
     "theorycheck.running.commands.modified",
     "theorycheck.running.commands.table",
 ]

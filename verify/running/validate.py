@@ -162,12 +162,19 @@ def _gib(b: float) -> str:
         return f"about 10^{len(str(int(b))) - 10} GiB"
 
 
-def check_memory(needed: float, what: str, hint: str) -> None:
-    """Refuse a job whose planned allocation (``needed`` bytes, estimated from shapes) cannot fit in memory."""
+def check_memory(needed: float | int, what: str, hint: str) -> None:
+    """Refuse a job whose planned allocation (``needed`` bytes, estimated from shapes) cannot fit in memory.
+
+    ``needed`` may be an exact Python integer of any size (an estimate from a 400-digit ``--width``), which is
+    compared without converting it to a float that would overflow.
+    """
     have = available_memory()
     if needed > MEMORY_SHARE * have:
-        raise InputError(f"{what} needs about {_gib(needed)}, more than the {_gib(have)} of memory available; "
-                         f"{hint}.")
+        try:
+            amount = f"about {_gib(float(needed))}"
+        except OverflowError:
+            amount = "more bytes than any machine has"
+        raise InputError(f"{what} needs {amount}, more than the {_gib(have)} of memory available; {hint}.")
 
 
 __all__ = [

@@ -7,4 +7,5 @@ parser imports only these light modules, and ``run`` imports the library it need
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
-    __name__, submodules=["baseline", "compare", "flatness", "list_", "modified", "order", "run", "show", "stability", "table"])
+    __name__, submodules=["baseline", "compare", "flatness", "list_", "modified", "order", "run", "sharpness", "show", "stability",
+                           "table"])

@@ -7,12 +7,15 @@ Examples::
     theorycheck stability --features X.npy --sweep-batch 1,2,4,8 --out DIR
     theorycheck stability --model net.py:f --params theta.npy --features X.npy --targets y.npy --batch 8
 
-With ``--model`` the per-sample Hessians are those of the square loss at an
-interpolating minimum of the user's model f(params, x): Hᵢ = gᵢgᵢᵀ with
-gᵢ = ∇_θ f(θ, xᵢ), taken by autograd, JAX or PyTorch (``--backend``); η*(B)
-is computed from the gradients alone (through their n×n Gram matrix when
-p ≫ n), never a p×p matrix. ``--targets`` measures how far θ is from
-interpolating, where Hᵢ = gᵢgᵢᵀ is only the Gauss–Newton part.
+With ``--model`` (a function f(params, x) or a torch ``nn.Module``, see
+:mod:`theorycheck.running.model_args`) the per-sample Hessians are the
+Gauss–Newton ones of ``--loss``, Hᵢ = Jᵢᵀ Λᵢ Jᵢ (for the square loss gᵢgᵢᵀ,
+gᵢ = ∇_θ f(θ, xᵢ)), taken by autograd, JAX or PyTorch (``--backend``,
+``--device``). At an interpolating square-loss minimum they are the
+per-sample Hessians exactly; ``--targets`` measures how far θ is from that
+(max |ℓ′(fᵢ, yᵢ)|), and logistic and cross-entropy never get there. η*(B)
+comes from the n·k × n·k Gram matrix of the factors, streamed chunk by chunk:
+never n × p numbers, never a p × p matrix.
 
 The first form prints η*(B), the sharpness a, the non-uniformity s, GD's 2/λ_max and,
 for each published condition (all of the form "holds for η ≤ threshold"), its
@@ -40,12 +43,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--features", metavar="X.npy", help="features, shape (n, d): Hᵢ = xᵢxᵢᵀ (square loss)")
     src.add_argument("--hessians", metavar="H.npy", help="per-sample Hessians, shape (n, d, d), each PSD")
-    p.add_argument("--model", metavar="FILE.py:NAME",
-                   help="a model f(params, x) -> float (with --features as its inputs and --params): Hᵢ = gᵢgᵢᵀ, "
-                        "gᵢ = ∇_θ f(θ, xᵢ), the square loss at an interpolating minimum")
-    p.add_argument("--params", metavar="P.npy", help="the model's parameters θ, shape (p,)")
-    p.add_argument("--targets", metavar="Y.npy", help="targets yᵢ, shape (n,): reports max |f(θ, xᵢ) − yᵢ|")
-    p.add_argument("--backend", default="autograd", metavar="B", help="autograd | jax | torch (default autograd)")
+    from theorycheck.running.model_args import add_model_arguments
+
+    add_model_arguments(p, model_required=False, targets_help="with --model: targets yᵢ, shape (n,) (labels for "
+                        "logistic and cross-entropy); reports max |ℓ′(fᵢ, yᵢ)| (without them θ is taken to "
+                        "interpolate)")
     p.add_argument("--batch", metavar="B", help="batch size, 1 ≤ B ≤ n")
     p.add_argument("--sampling", default="with", metavar="S", help="with | without replacement (default with)")
     p.add_argument("--sweep-batch", metavar="B1,B2,...", help="sweep η* over these batch sizes and draw a figure")
@@ -110,54 +112,29 @@ def _rtol(text: str) -> float:
 
 
 def _model_arguments(args: argparse.Namespace) -> None:
-    """--params, --targets and --backend belong to --model, which needs --features as its inputs."""
+    """--params, --targets, --backend, --loss and --device belong to --model, which needs --features as its inputs."""
     if args.model is None:
         stray = [f"--{a}" for a in ("params", "targets") if getattr(args, a) is not None]
-        if args.backend != "autograd":
-            stray.append("--backend")
+        stray += [f"--{a}" for a, default in (("backend", "auto"), ("loss", "square"), ("device", "cpu"))
+                  if getattr(args, a) != default]
         if stray:
             raise InputError(f"`{stray[0]}` belongs to `--model FILE.py:NAME`, which was not given.")
         return
     if args.features is None:
         raise InputError("`--model` needs `--features X.npy`: the model's inputs xᵢ.")
-    if args.params is None:
-        raise InputError("`--model` needs `--params P.npy`: the parameters θ at which to measure.")
 
 
 def model_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The second-moment problem of ``--model`` at ``--params`` on ``--features``, and what was measured on the way."""
-    from theorycheck.maths.models import BACKENDS, model_derivatives
-    from theorycheck.numerics.models import gradient_problem
-    from theorycheck.running.loading import import_object
+    """The second-moment problem of ``--model`` at ``--params`` on ``--features`` (Hᵢ = Jᵢᵀ Λᵢ Jᵢ from the streamed
+    Gram matrix, never n × p numbers), and what was measured on the way."""
+    from theorycheck.numerics.models import gradient_problem, max_abs_residual
+    from theorycheck.running.model_args import model_point
 
-    if args.backend not in BACKENDS:
-        raise InputError(f"`--backend` must be one of {', '.join(BACKENDS)}, got {args.backend!r}.")
-    X = load_array(args.features, "--features", args.key)
-    if X.ndim != 2:
-        raise InputError(f"`--features` must be a 2-D array (n, d) of the model's inputs, got shape {X.shape}.")
-    theta = load_array(args.params, "--params", args.key)
-    if theta.ndim != 1:
-        raise InputError(f"`--params` must be a 1-D array (p,), got shape {theta.shape}.")
-    y = None
-    if args.targets is not None:
-        y = load_array(args.targets, "--targets", args.key).ravel()
-        if y.shape != (X.shape[0],):
-            raise InputError(f"`--targets` must hold one value per row of `--features` ({X.shape[0]}), "
-                             f"got {y.size}.")
-    f = import_object(args.model, "--model")
-    md = model_derivatives(f, args.backend)  # type: ignore[arg-type]  # checked callable there
-    try:
-        P, residual = gradient_problem(md, theta, X, y, f"per-sample gradients of {args.model}")
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the user's model: one line naming it, not a traceback
-        detail = " ".join(str(exc).split())
-        detail = detail if len(detail) <= 200 else detail[:197] + "..."
-        raise InputError(f"`--model` {args.model!r} failed at --params on --features: {type(exc).__name__}: "
-                         f"{detail}") from None
-    info: dict[str, Any] = {"model": args.model, "backend": args.backend, "parameters": int(theta.size)}
-    if residual is not None:
-        info["max_abs_residual"] = residual
+    point, info, _ = model_point(args, features_key=args.key, targets_key=args.key)
+    _progress(f"per-sample gradients of {args.model} (p = {point.p:,}) streamed into the {point.n * point.k}-square "
+              "Gram matrix…")
+    P = gradient_problem(point)
+    info["max_abs_residual"] = max_abs_residual(point)
     return P, info
 
 
@@ -166,9 +143,13 @@ def problem(args: argparse.Namespace) -> Any:
 
     if args.features is not None:
         X = load_array(args.features, "--features", args.key)
-        _check_size(X.shape, "--features")
+        if X.ndim == 2:
+            _check_size(X.shape, "--features")
         return problem_from_features(X, "--features")
-    return problem_from_hessians(load_array(args.hessians, "--hessians", args.key), "--hessians")
+    H = load_array(args.hessians, "--hessians", args.key)
+    if H.ndim == 3:
+        _check_size((H.shape[0], H.shape[1], H.shape[1]), "--hessians")
+    return problem_from_hessians(H, "--hessians")
 
 
 def _progress(message: str) -> None:
@@ -178,13 +159,17 @@ def _progress(message: str) -> None:
 
 
 def _check_size(shape: tuple[int, ...], arg: str) -> None:
-    """Refuse features whose per-sample Hessians xᵢxᵢᵀ (n×d×d float64, twice over) cannot fit in memory."""
+    """Refuse data whose problem and η*(B) solve cannot fit in memory, from what they allocate
+    (:func:`theorycheck.numerics.stability.stability_memory`: n×d features are factors of rank k = 1,
+    n×d×d Hessians of rank up to d)."""
+    from theorycheck.numerics.stability import stability_memory
     from theorycheck.running.validate import check_memory
 
-    if len(shape) == 2:
-        n, d = shape
-        check_memory(16.0 * n * d * d, f"`{arg}` of shape ({n}, {d}) (per-sample Hessians n×d×d)",
-                     "use fewer samples or features")
+    n, d = shape[0], shape[1]
+    k = 1 if len(shape) == 2 else shape[2]
+    check_memory(stability_memory(n, d, k) + (8 * n * d * k * 3 if k > 1 else 0),
+                 f"`{arg}` of shape {tuple(shape)} (the second-moment problem on the range of H and its "
+                 f"Lanczos solve)", "use fewer samples or dimensions")
 
 
 # --- the command ------------------------------------------------------------------------------------
@@ -256,8 +241,10 @@ def _table(res: dict[str, Any]) -> str:
              f"{'condition':<24} {'kind':<10} {'threshold':>14} {'eta*/thr':>10}  holds at eta*"]
     if "model" in res:
         residual = res.get("max_abs_residual")
-        lines.insert(1, f"model {res['model']} ({res['backend']}, p = {res['parameters']} parameters)"
-                     + ("" if residual is None else f", max |f(θ, xᵢ) − yᵢ| = {residual:.3g}"))
+        lines.insert(1, f"model {res['model']} ({res['backend']}, {res['loss']} loss, p = {res['parameters']:,} "
+                     f"parameters, targets {res['targets']})"
+                     + ("" if residual is None else
+                        f", max |{'f(θ, xᵢ) − yᵢ' if res['loss'] == 'square' else 'ℓ′(fᵢ, yᵢ)'}| = {residual:.3g}"))
     for k, c in res["conditions"].items():
         lines.append(f"{k:<24} {c['kind']:<10} {c['threshold']:>14.8g} {c['eta_star_over_threshold']:>10.6f}  "
                      + ("yes" if c["holds_at_eta_star"] else
@@ -326,7 +313,10 @@ def _warn_residual(info: dict[str, Any]) -> None:
     import sys
 
     r = info.get("max_abs_residual")
-    if r is not None and r > RESIDUAL_TOLERANCE:
+    if info.get("loss", "square") != "square":
+        print(f"theorycheck: note: the {info['loss']} loss never interpolates (ℓ′ ≠ 0); η*(B) below uses the "
+              "per-sample Gauss–Newton Hessians Jᵢᵀ Λᵢ Jᵢ, not the Hessians themselves", file=sys.stderr)
+    elif r is not None and r > RESIDUAL_TOLERANCE:
         print(f"theorycheck: note: θ does not interpolate (max |f(θ, xᵢ) − yᵢ| = {r:.3g}); η*(B) below uses "
               "Hᵢ = gᵢgᵢᵀ, the Gauss–Newton part of the per-sample Hessians only", file=sys.stderr)
 
