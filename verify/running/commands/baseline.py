@@ -71,9 +71,12 @@ def _merge(old: RunRecord | None, new: RunRecord, selected: list[str]) -> RunRec
     """``old`` with the entries of the claims in ``selected`` replaced (or added) by ``new``'s, in old order."""
     if old is None or not selected:
         return new
+    from theorycheck.claims.papers import papers_json
+
     fresh = new.by_id()
     claims_ = [fresh.pop(e.claim_id, e) for e in old.claims] + list(fresh.values())
-    return RunRecord(environment=new.environment, settings=new.settings, claims=claims_)
+    return RunRecord(environment=new.environment, settings=new.settings, claims=claims_,
+                     papers=papers_json(e.claim_id for e in claims_))
 
 
 def refusals(old: RunRecord, new: RunRecord, selected: list[str]) -> list[str]:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.claim_id is None) == (args.paper is None):
         raise InputError("give a claim id or `--paper NAME` (one of the two).")
     if args.paper is None:
-        if args.results or args.json:
+        if args.results is not None or args.json:
             raise InputError("`--results` and `--json` go with `--paper NAME`.")
         return _show_claim(args.claim_id)
     return _show_paper(args.paper, args.results, args.json)
