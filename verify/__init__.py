@@ -27,7 +27,7 @@ Quick start::
 
 import lazy_loader as lazy
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,

@@ -97,3 +97,11 @@ def test_a_named_command_builds_only_its_own_parser():
     assert commands(build_parser(["orde"])) == everything  # a misspelt name still gets the usage listing them all
     assert commands(build_parser(["order", "--loss", "trig"])) == {"order"}
     assert commands(build_parser(["list"])) == {"list"}
+
+
+def test_version_prints_the_package_version(capsys):
+    import theorycheck
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"theorycheck {theorycheck.__version__}"
