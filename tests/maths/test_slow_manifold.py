@@ -102,3 +102,17 @@ def test_transient_steps_and_their_limits():
         slow_manifold.transient_steps(1.0, 30)
     with pytest.raises(InputError, match="more than"):
         slow_manifold.transient_steps(0.999, 30)
+
+
+def test_a_state_that_grows_has_no_slow_manifold_and_is_refused_by_its_factor():
+    def step(theta, state, grad, h, beta=Fraction(2)):
+        v = [beta * vi + gi for vi, gi in zip(state, grad(theta))]
+        return [t - h * vi for t, vi in zip(theta, v)], v
+
+    def init_state(theta):
+        return [0] * len(theta)
+
+    step.__module__ = "growing_rule"
+    rule = protocol.as_optimizer(type("Rule", (), {"step": staticmethod(step), "init_state": staticmethod(init_state)})())
+    with mpmath.workdps(30), pytest.raises(InputError, match=r"multiplied by up to 2 per step .* no slow manifold"):
+        slow_manifold.fast_factor(rule, LOSS, THETA0, [0, 0])

@@ -459,10 +459,15 @@ def fast_factor(optimizer: Any, loss: Any, theta: Sequence[Any], state: Sequence
         for i in range(m):
             for j in range(m):
                 block[i, j] = J[d + i, d + j]
-        eig = mpmath.eig(block, left=False, right=False)
-        return float(max(abs(e) for e in eig))
-    eig = sorted(mpmath.eig(J, left=False, right=False), key=lambda e: abs(e - 1))
-    return float(max(abs(e) for e in eig[d:]))
+        rho = float(max(abs(e) for e in mpmath.eig(block, left=False, right=False)))
+    else:
+        eig = sorted(mpmath.eig(J, left=False, right=False), key=lambda e: abs(e - 1))
+        rho = float(max(abs(e) for e in eig[d:]))
+    if rho >= 1 - UNIT_FACTOR:
+        raise InputError(f"{opt.describe()}: its state is multiplied by up to {rho:.6g} per step at h = 0, so it "
+                         "does not decay and there is no slow manifold; its modes must shrink (a momentum factor "
+                         "below 1, for instance).")
+    return rho
 
 
 def transient_steps(rho: float, digits: int, h: Any = None, start_order: int = 0) -> int:
@@ -471,14 +476,14 @@ def transient_steps(rho: float, digits: int, h: Any = None, start_order: int = 0
     if rho <= 0:
         return 2
     if rho >= 1 - UNIT_FACTOR:
-        raise InputError(f"the state settles by a factor {rho:.6g} per step at h = 0: it does not decay, so there is "
-                         "no slow manifold.")
+        raise InputError(f"the state is multiplied by up to {rho:.6g} per step at h = 0: it does not decay, so there "
+                         "is no slow manifold.")
     need = digits * math.log(10)
     if h is not None:
         need += (start_order + 1) * math.log(float(h))
     n = max(2, int(math.ceil(need / -math.log(rho))) + 2)
     if n > MAX_TRANSIENT:
-        raise InputError(f"the state settles by a factor {rho:.6g} per step: placing θ₀ on its slow manifold needs "
+        raise InputError(f"the state shrinks by a factor {rho:.6g} per step: placing θ₀ on its slow manifold needs "
                          f"{n} steps (more than {MAX_TRANSIENT}); use a smaller momentum factor or fewer digits.")
     return n
 
