@@ -25,9 +25,12 @@ Quick start::
     <Verdict.PASS: 'PASS'>
 """
 
+from importlib.metadata import version as _distribution_version
+
 import lazy_loader as lazy
 
-__version__ = "0.3.0"
+# One copy of the version: pyproject.toml's, as the installed distribution records it.
+__version__ = _distribution_version("theorycheck")
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,

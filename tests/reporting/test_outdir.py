@@ -73,6 +73,34 @@ def test_a_report_from_before_the_marker_is_recognised(tmp_path):
     assert _ids(out) == ["synthetic-bound"] and (out / outdir.MARKER).exists()
 
 
+def test_one_commands_output_is_never_replaced_by_anothers(tmp_path):
+    trace = tmp_path / "trace"
+    assert outdir.write_files(trace, {"sharpness.json": b"{}\n"}, kind="sharpness") == [str(trace / "sharpness.json")]
+    assert outdir.output_kind(trace) == "sharpness"
+    outdir.write_files(trace, {"sharpness.json": b"[]\n"}, kind="sharpness")  # its own kind: replaced
+    assert (trace / "sharpness.json").read_bytes() == b"[]\n"
+    with pytest.raises(InputError, match="holds theorycheck's sharpness trace, which a run report would replace"):
+        write_run(record(), trace)
+    with pytest.raises(InputError, match="which a stability sweep would replace"):
+        outdir.write_files(trace, {"stability_sweep.json": b"{}"}, kind="stability-sweep")
+    assert sorted(p.name for p in trace.iterdir()) == [outdir.MARKER, "sharpness.json"] and _siblings(trace) == []
+    report = tmp_path / "report"
+    write_run(record([order_evidence()]), report)
+    with pytest.raises(InputError, match="holds theorycheck's run report"):
+        outdir.validate(report, kind="sharpness")
+
+
+def test_a_sweep_from_before_the_marker_is_its_own_kind(tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "stability_sweep.json").write_text("{}")
+    (old / "stability_sweep.png").write_bytes(b"png")
+    assert outdir.foreign_entry(old) is None and outdir.output_kind(old) == "stability-sweep"
+    outdir.validate(old, kind="stability-sweep")
+    with pytest.raises(InputError, match="stability sweep"):
+        outdir.validate(old, kind="report")
+
+
 @pytest.mark.parametrize("bad", ["", "   "])
 def test_an_empty_out_is_refused(bad):
     with pytest.raises(InputError, match="empty"):

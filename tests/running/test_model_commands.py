@@ -115,6 +115,39 @@ def test_a_torch_module_from_its_state_dict_across_the_commands(files, capsys, t
     assert (files["out"] / "sharpness.png").read_bytes()[:4] == b"\x89PNG"
     saved = json.loads((files["out"] / "sharpness.json").read_text())
     assert len(saved["final_params"]) == flat["parameters"]
+    assert main(["flatness", *base, "--first-layer", "fc1", "--json"]) == 2
+    err = capsys.readouterr().err.strip()  # the matrices are offered, the biases are not
+    assert "its 2-D ones: fc1.weight, fc2.weight)" in err and "bias" not in err, err
+
+
+def test_sharpness_replaces_its_own_output_and_refuses_a_users_directory(files, capsys, tmp_path):
+    base = _fmt(["sharpness", "--model", "{f}", "--params", "{theta}", "--features", "{X}", "--targets", "{y}",
+                 "--lr", "0.05", "--steps", "4", "--every", "2"], files)
+    assert main([*base, "--out", str(files["out"])]) == 0 and main([*base, "--out", str(files["out"])]) == 0
+    assert sorted(p.name for p in files["out"].iterdir()) == [".theorycheck-report.json", "sharpness.json",
+                                                               "sharpness.png"]
+    capsys.readouterr()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my notes")
+    (mine / "sharpness.json").write_text("my own trace")
+    assert main([*base, "--out", str(mine)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "did not write" in err and len(err.splitlines()) == 1, err
+    assert (mine / "sharpness.json").read_text() == "my own trace" and (mine / "notes.txt").exists()
+
+
+def test_a_diverging_sharpness_run_writes_its_trace_and_exits_non_zero(files, capsys):
+    argv = _fmt(["sharpness", "--model", "{f}", "--params", "{theta}", "--features", "{X}", "--targets", "{y}",
+                 "--lr", "40", "--steps", "200", "--every", "1", "--out", "{out}", "--json"], files)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    err = captured.err.strip().splitlines()[-1]
+    assert doc["status"] == "diverged" and doc["steps"] < 200
+    assert f"diverged at step {doc['steps']} of 200" in err and "smaller --lr" in err and "Traceback" not in captured.err
+    saved = json.loads((files["out"] / "sharpness.json").read_text())
+    assert saved["status"] == "diverged" and saved["trace"] == doc["trace"]
 
 
 def test_cross_entropy_and_logistic_on_the_command_line(files, capsys):
@@ -158,7 +191,7 @@ BAD = [
     (["sharpness", "--model", "{f}", "--params", "{theta}", "--features", "{X}", "--targets", "{y}", "--lr", "0.1",
       "--steps", "9" * 400], "--steps"),
     (["sharpness", "--model", "{f}", "--params", "{theta}", "--features", "{X}", "--targets", "{y}", "--lr", "0.1",
-      "--out", "{X}/sub"], "cannot be created"),
+      "--out", "{X}/sub"], "is a file"),
 ]
 
 

@@ -62,6 +62,21 @@ def test_sweep_writes_json_and_png(files, tmp_path, capsys):
     etas = [r["eta_star"] for r in doc["rows"]]
     assert doc["batches"] == [1, 2, 4, 6] and etas == sorted(etas)
     assert (out / "stability_sweep.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["stability", "--features", str(files["X"]), "--sweep-batch", "1,2", "--out", str(out)]) == 0
+    assert json.loads((out / "stability_sweep.json").read_text())["batches"] == [1, 2]  # its own output: replaced
+
+
+def test_a_sweep_into_a_directory_theorycheck_did_not_write_is_refused_before_it_runs(files, tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my notes")
+    (mine / "stability_sweep.json").write_text("my own sweep")
+    argv = ["stability", "--features", str(files["X"]), "--sweep-batch", "1,2", "--out", str(mine)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "did not write" in err and "notes.txt" in err and len(err.splitlines()) == 1
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt", "stability_sweep.json"]
+    assert (mine / "stability_sweep.json").read_text() == "my own sweep"
 
 
 @pytest.mark.parametrize("argv,needle", [

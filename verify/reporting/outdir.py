@@ -47,6 +47,12 @@ from theorycheck.core.errors import InputError, TheorycheckError
 MARKER = ".theorycheck-report.json"
 #: What a report written before the marker existed may hold.
 LEGACY_FILES = frozenset({"results.json", "report.md", "index.html"})
+#: The kind of output each command writes, recorded in the marker so that one command's directory is never
+#: replaced by another's: ``report`` (``run``), ``stability-sweep`` and ``sharpness``; with the files each
+#: wrote, unmarked, before 0.3.0.
+KIND_FILES = {"report": LEGACY_FILES, "stability-sweep": frozenset({"stability_sweep.json", "stability_sweep.png"}),
+              "sharpness": frozenset({"sharpness.json", "sharpness.png"})}
+_KIND_WORDS = {"report": "run report", "stability-sweep": "stability sweep", "sharpness": "sharpness trace"}
 
 
 class BusyError(TheorycheckError):
@@ -75,11 +81,35 @@ def resolve(out: str | os.PathLike[str], arg: str = "--out") -> Path:
 
 
 def _manifest(d: Path) -> set[str] | None:
+    doc = _marker(d)
+    try:
+        return None if doc is None else {str(x) for x in doc["files"]}
+    except (KeyError, TypeError):
+        return None
+
+
+def _marker(d: Path) -> dict | None:
     try:
         doc = json.loads((d / MARKER).read_text(encoding="utf-8"))
-        return {str(x) for x in doc["files"]}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         return None
+    return doc if isinstance(doc, dict) else None
+
+
+def output_kind(d: Path) -> str | None:
+    """The kind of theorycheck output directory ``d`` holds (see :data:`KIND_FILES`), or None when it is empty,
+    missing or not theorycheck's. A marker without a kind is a run's report (markers before 0.3.0)."""
+    if _manifest(d) is not None:
+        kind = (_marker(d) or {}).get("kind", "report")
+        return kind if isinstance(kind, str) else None
+    try:
+        entries = set(_entries(d))
+    except OSError:
+        return None
+    for kind, names in KIND_FILES.items():
+        if entries & names:
+            return kind
+    return None
 
 
 def _entries(d: Path) -> list[str]:
@@ -92,7 +122,7 @@ def _entries(d: Path) -> list[str]:
 
 
 def foreign_entry(d: Path) -> str | None:
-    """The first entry of directory ``d`` theorycheck did not write, or None when ``d`` is a report or empty."""
+    """The first entry of directory ``d`` theorycheck did not write, or None when ``d`` is its output or empty."""
     entries = _entries(d)
     if not entries:
         return None
@@ -101,19 +131,21 @@ def foreign_entry(d: Path) -> str | None:
         known = listed | {MARKER}
         known |= {p.rsplit("/", 1)[0] + "/" for p in listed if "/" in p}
         return next((e for e in entries if e not in known), None)
-    for e in entries:  # a report from before the marker: only what theorycheck writes
-        ok = e in LEGACY_FILES or e == "figures/" or (e.startswith("figures/") and e.endswith(".png")
-                                                     and e.count("/") == 1)
+    legacy = frozenset().union(*KIND_FILES.values())
+    for e in entries:  # output from before the marker: only what theorycheck writes
+        ok = e in legacy or e == "figures/" or (e.startswith("figures/") and e.endswith(".png")
+                                                and e.count("/") == 1)
         if not ok:
             return e
     return None
 
 
-def validate(out: str | os.PathLike[str], arg: str = "--out", contents: bool = True) -> Path:
-    """Check that a report can be written at ``out`` and replace only an earlier report; create its parent.
+def validate(out: str | os.PathLike[str], arg: str = "--out", contents: bool = True, kind: str = "report") -> Path:
+    """Check that output of ``kind`` can be written at ``out`` and replace only earlier output of that kind;
+    create its parent.
 
-    Raises InputError (one line) for an empty name, a file, a non-empty directory theorycheck did not write,
-    or a parent that cannot be created or written. ``contents=False`` skips reading the directory: without
+    Raises InputError (one line) for an empty name, a file, a non-empty directory theorycheck did not write or
+    that holds another command's output, or a parent that cannot be created or written. ``contents=False`` skips reading the directory: without
     the lock another writer may be swapping it, and its marker and entries would not belong together.
     """
     p = resolve(out, arg)
@@ -128,6 +160,11 @@ def validate(out: str | os.PathLike[str], arg: str = "--out", contents: bool = T
         if bad is not None:
             raise InputError(f"`{arg}` {shown!r} is a directory theorycheck did not write (it holds {bad!r}); "
                              f"give a new or empty directory, or a previous report.")
+        held = output_kind(p)
+        if held is not None and held != kind:
+            held_words, words = _KIND_WORDS.get(held, f"{held} output"), _KIND_WORDS.get(kind, f"{kind} output")
+            raise InputError(f"`{arg}` {shown!r} holds theorycheck's {held_words}, which a {words} would replace; "
+                             f"give a new or empty directory, or a previous {words}.")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -171,7 +208,8 @@ class OutputDir:
         self.release()
 
 
-def claim_output(out: str | os.PathLike[str], arg: str = "--out", wait: bool = False) -> OutputDir:
+def claim_output(out: str | os.PathLike[str], arg: str = "--out", wait: bool = False, kind: str = "report"
+                 ) -> OutputDir:
     """Validate ``out``, lock it against other theorycheck processes and repair a crashed run's leftovers.
 
     With ``wait=False`` a directory another process is writing raises :class:`BusyError`; with
@@ -179,7 +217,7 @@ def claim_output(out: str | os.PathLike[str], arg: str = "--out", wait: bool = F
     """
     import fcntl
 
-    p = validate(out, arg, contents=False)  # the contents are read under the lock, below
+    p = validate(out, arg, contents=False, kind=kind)  # the contents are read under the lock, below
     lock_path = p.parent / f".{p.name}.lock"
     while True:
         try:
@@ -206,7 +244,7 @@ def claim_output(out: str | os.PathLike[str], arg: str = "--out", wait: bool = F
         fh.close()
     try:
         recover(p)
-        validate(p, arg)  # what is there (perhaps left by the lock holder before us), read under the lock
+        validate(p, arg, kind=kind)  # what is there (perhaps left by the lock holder before us), read under the lock
     except BaseException:
         OutputDir(p, os.fspath(out), fh, lock_path).release()  # a refusal leaves no lock file behind
         raise
@@ -246,10 +284,11 @@ def new_tree(p: Path) -> Path:
     return tmp
 
 
-def write_marker(tree: Path, files: Iterable[str] | None = None) -> None:
-    """Write the marker listing ``files`` (default: everything now under ``tree``); the last file of a report."""
+def write_marker(tree: Path, files: Iterable[str] | None = None, kind: str = "report") -> None:
+    """Write the marker listing ``files`` (default: everything now under ``tree``) and the output's ``kind``;
+    the last file of a report."""
     listed = sorted(files) if files is not None else [e for e in _entries(tree) if not e.endswith("/")]
-    (tree / MARKER).write_text(json.dumps({"tool": "theorycheck", "files": listed}, indent=1) + "\n",
+    (tree / MARKER).write_text(json.dumps({"tool": "theorycheck", "kind": kind, "files": listed}, indent=1) + "\n",
                                encoding="utf-8")
 
 
@@ -300,7 +339,28 @@ def swap_in(tree: Path, p: Path) -> None:
     _step("cleaned")
 
 
+def write_files(out: str | os.PathLike[str], files: dict[str, bytes], kind: str, arg: str = "--out") -> list[str]:
+    """Write ``files`` (name → content) as the whole of directory ``out``, under the rules of a report.
+
+    The directory is claimed (validated, locked, a crashed run's leftovers repaired), the files are written
+    into a fresh sibling with the marker last and swapped in, as :func:`~theorycheck.reporting.report.write`
+    does for a run's report: ``out`` may be new, empty or an earlier theorycheck output, never a directory
+    holding anything else or another command's output. Returns the paths written, as ``out`` spells them.
+    """
+    with claim_output(out, arg, wait=True, kind=kind) as target:
+        tmp = new_tree(target.path)
+        try:
+            for name, data in files.items():
+                (tmp / name).write_bytes(data)
+            write_marker(tmp, kind=kind)
+            swap_in(tmp, target.path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return [str(Path(os.fspath(out)) / name) for name in files]
+
+
 __all__ = [
-    "BusyError", "LEGACY_FILES", "MARKER", "OutputDir", "claim_output", "foreign_entry", "leftovers", "new_tree",
-    "recover", "resolve", "swap_in", "validate", "write_marker",
+    "BusyError", "KIND_FILES", "LEGACY_FILES", "MARKER", "OutputDir", "claim_output", "foreign_entry", "leftovers",
+    "new_tree", "output_kind", "recover", "resolve", "swap_in", "validate", "write_files", "write_marker",
 ]

@@ -44,10 +44,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     a second that ``theorycheck order`` would otherwise spend on every run). Anything else (no
     command, ``--help``, a misspelt name) gets the full parser, whose usage lists every command.
     """
-    from theorycheck import __version__
+    from importlib.metadata import version as distribution_version
 
     parser = _Parser(prog="theorycheck", description="Numerical checks of optimisation-theory claims.")
-    parser.add_argument("--version", action="version", version=f"theorycheck {__version__}")
+    parser.add_argument("--version", action="version", version=f"theorycheck {distribution_version('theorycheck')}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     chosen = [m for m in COMMAND_MODULES if argv and m.rsplit(".", 1)[1].rstrip("_") == argv[0]]

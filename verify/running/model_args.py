@@ -206,8 +206,11 @@ def first_layer(spec: str | None, point: Any, params_names: dict[str, tuple[int,
     else:
         names = params_names or {}
         if text not in names:
-            known = ", ".join(list(names)[:8]) or "none: the parameters are one flat vector, so give START:MxD"
-            raise InputError(f"`--first-layer` {spec!r} is not a parameter of the model (its 2-D ones: {known}).")
+            matrices = [n for n, (_, shape) in names.items() if len(shape) == 2]
+            known = (f"its 2-D ones: {', '.join(matrices[:8])}{', …' if len(matrices) > 8 else ''}" if matrices else
+                     "it has no 2-D parameter, so give START:MxD" if names else
+                     "its parameters are one flat vector, so give START:MxD")
+            raise InputError(f"`--first-layer` {spec!r} is not a parameter of the model ({known}).")
         start, shape = names[text]
         if len(shape) != 2:
             raise InputError(f"`--first-layer` {spec!r} has shape {shape}; a first-layer weight is (m, d).")

@@ -11,7 +11,8 @@ eigenvalue λ_max(∇²L) by Lanczos on Hessian-vector products. Cohen, Kaur, Li
 that λ_max rises during training (progressive sharpening) until it reaches 2/η and then hovers
 there (the edge of stability) while the loss keeps falling non-monotonically. The command writes
 DIR/sharpness.json (the trace, and the final parameters) and DIR/sharpness.png (λ_max and 2/η
-against the step). Exit status: 0 done (a run that diverges is reported, with the step), 2 bad input.
+against the step). Exit status: 0 done; 2 bad input, or a run that diverged (its trace up to the step
+is still written and printed, and one line on stderr names the step).
 """
 
 from __future__ import annotations
@@ -19,11 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-from pathlib import Path
 from typing import Any
 
-from theorycheck.core.errors import InputError
+from theorycheck.core.errors import DivergenceError, InputError
 
 NAME = "sharpness"
 HELP = "Train your --model by full-batch GD and trace λ_max(H) against 2/η (progressive sharpening, edge of stability)."
@@ -47,19 +46,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _out_dir(text: str) -> Path:
-    """``--out`` checked before any computation, created only when the results are written."""
-    out = Path(text)
-    probe = out
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        raise InputError(f"`--out` {text!r} cannot be created: {str(probe)!r} is not a directory.")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise InputError(f"`--out` {text!r} is not writable.")
-    return out
-
-
 def sharpness_trace(point: Any, lr: float, steps: int, every: int, seed: int = 0) -> dict[str, Any]:
     """GD from the point's θ for ``steps`` steps, with (step, loss, λ_max) every ``every`` steps and at the end.
 
@@ -67,6 +53,7 @@ def sharpness_trace(point: Any, lr: float, steps: int, every: int, seed: int = 0
     the run early with ``status`` ``"diverged"`` and the step.
     """
     import sys
+    import warnings
 
     from tqdm import tqdm
 
@@ -77,27 +64,30 @@ def sharpness_trace(point: Any, lr: float, steps: int, every: int, seed: int = 0
     status, first_loss = "completed", None
     bar = tqdm(total=steps, desc="GD", unit="step", file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
     step = 0
-    try:
-        while True:
-            loss = point.value()
-            first_loss = loss if first_loss is None else first_loss
-            if not math.isfinite(loss) or loss > 1e6 * max(first_loss, 1e-300) + 1e6:
-                status = "diverged"
-                break
-            if step % every == 0 or step == steps:
-                lam = top_hessian_eigenvalue(point, tol=TRACE_TOL, seed=seed)
-                rows.append({"step": step, "loss": loss, "lambda_max": lam})
-            if step == steps:
-                break
-            point = point.moved(point.theta - lr * point.gradient())
-            step += 1
-            bar.update(1)
-    except InputError as exc:
-        if "non-finite" not in str(exc):
-            raise
-        status = "diverged"
-    finally:
-        bar.close()
+    # an overflow on the way to divergence is reported once, as the divergence, not as numpy warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            while True:
+                loss = point.value()
+                first_loss = loss if first_loss is None else first_loss
+                if not math.isfinite(loss) or loss > 1e6 * max(first_loss, 1e-300) + 1e6:
+                    status = "diverged"
+                    break
+                if step % every == 0 or step == steps:
+                    lam = top_hessian_eigenvalue(point, tol=TRACE_TOL, seed=seed)
+                    rows.append({"step": step, "loss": loss, "lambda_max": lam})
+                if step == steps:
+                    break
+                point = point.moved(point.theta - lr * point.gradient())
+                step += 1
+                bar.update(1)
+        except InputError as exc:
+            if "non-finite" not in str(exc):
+                raise
+            status = "diverged"
+        finally:
+            bar.close()
     lams = [r["lambda_max"] for r in rows]
     above = [r["step"] for r in rows if r["lambda_max"] >= threshold]
     return {
@@ -129,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
     from theorycheck.core.evidence import jsonable
     from theorycheck.reporting.figures import render_png
+    from theorycheck.reporting.outdir import validate, write_files
     from theorycheck.running.output import emit, versioned
     from theorycheck.running.limits import status
     from theorycheck.running.model_args import model_point, positive_number
@@ -139,19 +130,13 @@ def run(args: argparse.Namespace) -> int:
     steps = int_between(args.steps, "--steps", 0, 10**7)
     every = int_between(args.every, "--every", 1, 10**7)
     seed = check_seed(int_between(args.seed, "--seed", 0, 2**32 - 1))
-    out = _out_dir(args.out)
+    validate(args.out, kind="sharpness")  # before any computation: a file, a user's directory, an unwritable parent
     point, info, _ = model_point(args, targets_required=True, gram=False)
     status(f"GD on {info['model']} (p = {info['parameters']:,}) for {steps} steps, λ_max every {every}…")
     doc = {**info, **sharpness_trace(point, lr, steps, every, seed)}
     record = versioned("sharpness", jsonable({**doc, "final_params": np.asarray(doc["final_params"]).tolist()}))
-    files = []
-    out.mkdir(parents=True, exist_ok=True)
-    for name, data in (("sharpness.json", (json.dumps(record, indent=1, allow_nan=False) + "\n").encode()),
-                       ("sharpness.png", render_png(_figure(doc)))):
-        tmp = out / f".{name}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, out / name)
-        files.append(str(out / name))
+    files = write_files(args.out, {"sharpness.json": (json.dumps(record, indent=1, allow_nan=False) + "\n").encode(),
+                                   "sharpness.png": render_png(_figure(doc))}, kind="sharpness")
     doc.pop("final_params")
     doc["files"] = files
     if args.json:
@@ -162,6 +147,9 @@ def run(args: argparse.Namespace) -> int:
                   f"eta*lambda_max/2 {lr * r['lambda_max'] / 2:.4f}")
         print(f"{doc['status']} after {doc['steps']} steps; 2/lr = {doc['threshold']:.6g}; wrote {files[0]} and "
               f"{files[1]}")
+    if doc["status"] == "diverged":  # the trace up to the step is written; the run still failed
+        raise DivergenceError(f"GD diverged at step {doc['steps']} of {steps} (η = {lr:g}, 2/η = {doc['threshold']:.6g}); "
+                              f"the trace up to it is in {files[0]}; try a smaller --lr.")
     return 0
 
 

@@ -30,7 +30,6 @@ import argparse
 import json
 import math
 import os
-from pathlib import Path
 from typing import Any
 
 from theorycheck.core.errors import InputError
@@ -74,14 +73,10 @@ def _check_out(args: argparse.Namespace) -> None:
     if args.out is not None and args.sweep_batch is None:
         raise InputError("`--out` is where `--sweep-batch` writes its figure and JSON; with `--batch` nothing is "
                          "written (use --json for a machine-readable result).")
-    if args.sweep_batch is not None:
-        out = Path(args.out or "reports/stability")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:  # a parent that is a file, a read-only place: fail before the computation
-            raise InputError(f"`--out` {str(out)!r} cannot be created ({exc.strerror or exc}).") from None
-        if not os.access(out, os.W_OK | os.X_OK):
-            raise InputError(f"`--out` {str(out)!r} is not writable.")
+    if args.sweep_batch is not None:  # a parent that is a file, a user's directory: fail before the computation
+        from theorycheck.reporting.outdir import validate
+
+        validate(args.out or "reports/stability", kind="stability-sweep")
 
 
 def _int(text: str, arg: str) -> int:
@@ -205,7 +200,8 @@ def analyse(P: Any, batch: int, sampling: str, rtol: float) -> dict[str, Any]:
 
 
 def sweep(P: Any, batches: list[int], sampling: str, rtol: float, out: str) -> dict[str, Any]:
-    """η*(B) for each B with every threshold; writes JSON and PNG under ``out`` (written whole, then renamed)."""
+    """η*(B) for each B with every threshold; writes JSON and PNG as the directory ``out`` (see
+    :func:`~theorycheck.reporting.outdir.write_files`)."""
     from theorycheck.core.evidence import Figure, Series, jsonable
     from theorycheck.reporting.figures import render_png
 
@@ -220,14 +216,10 @@ def sweep(P: Any, batches: list[int], sampling: str, rtol: float, out: str) -> d
     from theorycheck.running.output import versioned
 
     doc = versioned("stability", jsonable({"batches": batches, "sampling": sampling, "rows": rows}))
-    d = Path(out)
-    d.mkdir(parents=True, exist_ok=True)
-    for name, data in (("stability_sweep.json", (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode()),
-                       ("stability_sweep.png", render_png(fig))):
-        tmp = d / f".{name}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, d / name)
-    doc["files"] = [str(d / "stability_sweep.json"), str(d / "stability_sweep.png")]
+    from theorycheck.reporting.outdir import write_files
+
+    doc["files"] = write_files(out, {"stability_sweep.json": (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode(),
+                                     "stability_sweep.png": render_png(fig)}, kind="stability-sweep")
     return doc
 
 
