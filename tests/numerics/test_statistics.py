@@ -53,6 +53,17 @@ def test_loglog_fit_recovers_a_power_law():
     assert slope == pytest.approx(1.5, abs=1e-12) and stderr < 1e-10
 
 
+def test_loglog_fit_gives_linregress_numbers_on_noisy_data():
+    from scipy import stats
+
+    x = np.geomspace(1e-4, 1e-1, 9)
+    y = 3.0 * x**1.5 * np.exp(np.random.default_rng(0).normal(0.0, 0.1, x.size))
+    slope, stderr = statistics.loglog_fit(x, y)
+    ref = stats.linregress(np.log(x), np.log(y))
+    assert slope == pytest.approx(ref.slope, rel=1e-12) and stderr == pytest.approx(ref.stderr, rel=1e-9)
+    assert statistics.loglog_fit([1e-2, 1e-1], [1e-4, 1e-2]) == pytest.approx((2.0, 0.0))
+
+
 def test_trend_pvalues_see_the_direction():
     rows = [[1.0, 2.0, 3.0], [1.5, 2.5, 3.5], [0.5, 1.0, 4.0], [1.0, 1.1, 1.2]]
     up, down = statistics.trend_pvalues(rows)

@@ -113,11 +113,19 @@ def equivalence(values: Sequence[float], tolerance: float, confidence: float = 0
 
 
 def loglog_fit(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
-    """(slope, standard error) of the least-squares line log y = a + slope·log x over the positive pairs."""
+    """(slope, standard error) of the least-squares line log y = a + slope·log x over the positive pairs.
+
+    The standard error is √(s²/Σ(uᵢ − ū)²), s² the residual variance on m − 2 degrees of freedom, taken from
+    the residuals themselves (``numpy.polyfit``'s covariance) rather than from 1 − r², which cancels to
+    ~1e-8 for an exact power law; 0 for two points, as ``scipy.stats.linregress`` gives.
+    """
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     good = (xs > 0) & (ys > 0)
-    fit = stats.linregress(np.log(xs[good]), np.log(ys[good]))
-    return float(fit.slope), float(fit.stderr)
+    u, v = np.log(xs[good]), np.log(ys[good])
+    if u.size <= 2:
+        return float(stats.linregress(u, v).slope), 0.0
+    coef, cov = np.polyfit(u, v, 1, cov=True)
+    return float(coef[0]), float(np.sqrt(max(cov[0, 0], 0.0)))
 
 
 def trend_pvalues(rows: Sequence[Sequence[float]]) -> tuple[float, float]:
