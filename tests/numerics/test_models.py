@@ -37,6 +37,31 @@ def _lib(name):
 BACKENDS = ["autograd", "jax", "torch"]
 
 
+def _module(outputs=1):
+    """``_f`` as a torch ``nn.Module`` on a batch (parameters W, b, a in θ's order): the module route of the torch
+    backend (plain autograd on the batch) against the function route (torch.func, one sample at a time)."""
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = torch.nn.Parameter(torch.zeros(WIDTH, D))
+            self.b = torch.nn.Parameter(torch.zeros(WIDTH))
+            self.a = torch.nn.Parameter(torch.zeros(outputs, WIDTH) if outputs > 1 else torch.zeros(WIDTH))
+
+        def forward(self, x):
+            h = torch.tanh(x @ self.W.T + self.b)
+            return h @ self.a.T if outputs > 1 else h @ self.a
+
+    return Net()
+
+
+def _backend_model(backend, outputs=1, loss="square"):
+    if backend == "torch-module":
+        return model(_module(outputs), "torch", loss)
+    return model(_f(_lib(backend), outputs), backend, loss)
+
+
 @pytest.fixture(scope="module")
 def problem():
     rng = np.random.default_rng(3)
@@ -50,11 +75,11 @@ def _rel(a, b):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
-@pytest.mark.parametrize("backend", BACKENDS + ["closed-form"])
+@pytest.mark.parametrize("backend", BACKENDS + ["torch-module", "closed-form"])
 @pytest.mark.parametrize("chunk", [None, 3])
 def test_backends_agree_with_the_closed_forms_and_autograd(problem, backend, chunk):
     net, X, y = problem
-    m = networks.two_layer_model(net) if backend == "closed-form" else model(_f(_lib(backend)), backend)
+    m = networks.two_layer_model(net) if backend == "closed-form" else _backend_model(backend)
     pt = m.at(net.theta, X, y, chunk=chunk)
     H = networks.hessian_exact(net, X, y)  # autograd, dense: the reference
     G = networks.per_sample_gradients(net, X)
@@ -74,7 +99,7 @@ def test_backends_agree_with_the_closed_forms_and_autograd(problem, backend, chu
     assert max(agree.values()) < 1e-10, agree
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS + ["torch-module"])
 @pytest.mark.parametrize("loss,outputs", [("logistic", 1), ("cross-entropy", 3)])
 def test_classification_losses_split_the_hessian_into_gauss_newton_and_residual(backend, loss, outputs):
     """H = GN + R against autograd's dense Hessian of the mean loss, for logistic and cross-entropy."""
@@ -95,7 +120,7 @@ def test_classification_losses_split_the_hessian_into_gauss_newton_and_residual(
         return anp.mean(logsumexp(F, axis=1) - F[np.arange(N), y.astype(int)])
 
     H = hessian(L)(theta)
-    pt = model(_f(_lib(backend), outputs), backend, loss).at(theta, X, y, chunk=4)
+    pt = _backend_model(backend, outputs, loss).at(theta, X, y, chunk=4)
     v = rng.standard_normal(p)
     assert _rel(pt.value(), L(theta)) < 1e-12
     assert _rel(pt.hvp(v), H @ v) < 1e-10

@@ -49,3 +49,32 @@ def test_bad_settings_are_refused():
         operator_trace(op, confidence=1.5)
     with pytest.raises(InputError, match="rtol"):
         operator_trace(op, rtol=0.0)
+
+
+def test_the_interval_is_relative_to_the_offset_plus_the_trace():
+    A = -_psd(1500, 1.5, 2)  # a negative part beside a known positive one: c + Tr A is smaller than c
+    c = 1.5 * abs(np.trace(A))
+    res = operator_trace(aslinearoperator(A), rtol=1e-2, exact_limit=100, offset=c)
+    assert res.half_width <= 1e-2 * abs(c + res.estimate) * (1 + 1e-12) and res.contains(np.trace(A))
+    # mutant: the target relative to the offset alone, as Tr GN was once used for Tr H = Tr GN + Tr R; its
+    # interval is wider than the requested 1% of the sum
+    loose = operator_trace(aslinearoperator(A), rtol=1e-2, atol=1e-2 * c, exact_limit=100)
+    assert loose.half_width > 1e-2 * abs(c + loose.estimate)
+
+
+def test_a_sketch_that_outgrows_the_rank_stays_orthonormal():
+    rng = np.random.default_rng(4)
+    p = 1200
+    U, _ = np.linalg.qr(rng.standard_normal((p, 6)))
+    A = (U * np.array([50.0, 40, -30, 20, 10, -5])) @ U.T  # rank 6: a sketch of 8 has two columns of rounding only
+    seen = []
+
+    class Counted:
+        shape = A.shape
+
+        def matmat(self, Z):
+            seen.append(Z.shape[1])
+            return A @ Z
+
+    res = operator_trace(Counted(), rtol=1e-6, exact_limit=100, sketch=4)
+    assert res.estimate == pytest.approx(np.trace(A), rel=1e-10) and res.products == sum(seen) < p // 4, (res, seen)

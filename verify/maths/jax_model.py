@@ -16,6 +16,8 @@ class JaxModel(Model):
     """``f(params, x)`` in ``jax.numpy``, params any pytree; every function ``jax.jit``-compiled once here."""
 
     backend = "jax"
+    own_threads = True
+    compiled = True
 
     def __init__(self, f: Callable[..., Any], loss: str | OutputLoss = "square", device: str = "cpu",
                  template: Any = None) -> None:

@@ -112,6 +112,12 @@ class Model(ABC):
     """
 
     backend: str = ""
+    #: Whether the backend compiles its functions for one shape (JAX's jit): then every block of vectors is
+    #: padded to :data:`BLOCK` columns so that one compilation serves them all; an eager backend would spend a
+    #: whole product on each padding column.
+    compiled: bool = False
+    #: Whether the framework computes on a thread pool of its own (PyTorch's, XLA's), beside NumPy's BLAS.
+    own_threads: bool = False
 
     def __init__(self, loss: str | OutputLoss = "square", device: str = "cpu") -> None:
         self.loss = get_output_loss(loss)
@@ -314,7 +320,8 @@ class ModelPoint:
     # -- products --------------------------------------------------------------------------------------
 
     def _blocks(self, V: np.ndarray, apply: Callable[[Any], Any]) -> np.ndarray:
-        """apply() on V (p, b) in blocks of :data:`BLOCK` columns (one compiled shape), result (p, b)."""
+        """apply() on V (p, b) in blocks of :data:`BLOCK` columns (padded to one shape where the backend compiles),
+        result (p, b)."""
         V = np.asarray(V, dtype=float)
         single = V.ndim == 1
         V2 = V[:, None] if single else V
@@ -325,7 +332,7 @@ class ModelPoint:
         out = np.empty((self.p, b))
         for s in range(0, b, width):
             blk = V2[:, s:s + width].T
-            pad = width - blk.shape[0]
+            pad = width - blk.shape[0] if self.model.compiled else 0
             if pad:
                 blk = np.concatenate([blk, np.zeros((pad, self.p))])
             res = np.asarray(apply(self.model._device(np.ascontiguousarray(blk))))

@@ -9,6 +9,11 @@ from typing import Any, Callable
 import numpy as np
 
 from theorycheck.core.errors import InputError
+
+#: Multiply-adds one backward pass of a module's per-sample Jacobian may spend on a sub-batch: the sub-batch
+#: holds about this many over p samples (1 ≤ b ≤ 32), so small nets amortise the per-call cost of a backward
+#: pass over several samples while large ones stay at O(p) per sample.
+JACOBIAN_BLOCK_WORK = 200_000
 from theorycheck.maths.models import Model, check_output_shape
 from theorycheck.maths.output_losses import ArrayOps, OutputLoss
 
@@ -22,6 +27,7 @@ class TorchModel(Model):
     """
 
     backend = "torch"
+    own_threads = True
 
     def __init__(self, f: Any, loss: str | OutputLoss = "square", device: str = "cpu",
                  dtype: str = "float64") -> None:
@@ -82,6 +88,7 @@ class TorchModel(Model):
         def lossfn(th: Any, Xc: Any, yc: Any, wc: Any) -> Any:
             return (wc * loss_.value(ops, outs(th, Xc), yc)).sum()
 
+        self._batch_outs = batch_outs
         self._batch_loss = lambda th, Xc, yc, wc: (wc * loss_.value(ops, batch_outs(th, Xc), yc)).sum()
         self._batch_weighted = lambda th, Xc, Wc: (Wc * batch_outs(th, Xc)).sum()
         self._graphs: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
@@ -138,18 +145,48 @@ class TorchModel(Model):
     def _outputs(self, th: Any, Xc: Any) -> Any:
         return self._run(self._outs, th, Xc)
 
+    # A module is batched, so its gradients come from torch.autograd on the chunk, one backward pass each;
+    # torch.func's grad, jacrev and vjp would cost a process over a second the first time they run (they import
+    # torch._dynamo), more than the whole Jacobian of a small net. A plain function f(params, x) is per-sample
+    # only, through torch.func.
+
+    def _leaf(self, th: Any) -> Any:
+        return th.detach().requires_grad_(True)
+
     def _jacobian(self, th: Any, Xc: Any) -> Any:
-        return self._f_jac(th, Xc)
+        if self.module is None:
+            return self._f_jac(th, Xc)
+        torch = self._torch
+        leaf, n = self._leaf(th), Xc.shape[0]
+        block = max(1, min(32, JACOBIAN_BLOCK_WORK // max(th.numel(), 1)))
+        rows = []
+        with torch.enable_grad():
+            for s in range(0, n, block):
+                out = self._batch_outs(leaf, Xc[s:s + block]).reshape(-1)
+                rows += [torch.autograd.grad(out[i], leaf, retain_graph=i + 1 < out.numel())[0]
+                         for i in range(out.numel())]
+        return torch.stack(rows).reshape(n, -1, th.numel())
 
     def _jvp(self, th: Any, Xc: Any, V: Any) -> Any:
         return self._f_jvp(th, Xc, V)
 
     def _vjp(self, th: Any, Xc: Any, U: Any) -> Any:
-        return self._f_vjp(th, Xc, U)
+        if self.module is None:
+            return self._f_vjp(th, Xc, U)
+        torch = self._torch
+        leaf = self._leaf(th)
+        with torch.enable_grad():
+            return torch.autograd.grad(self._batch_outs(leaf, Xc), leaf, U.reshape(Xc.shape[0], -1))[0]
 
     def _loss_grad(self, th: Any, Xc: Any, yc: Any, wc: Any) -> tuple[Any, Any]:
-        g, v = self._f_loss(th, Xc, yc, wc)
-        return v, g
+        if self.module is None:
+            g, v = self._f_loss(th, Xc, yc, wc)
+            return v, g
+        torch = self._torch
+        leaf = self._leaf(th)
+        with torch.enable_grad():
+            value = self._batch_loss(leaf, Xc, yc, wc)
+            return value.detach(), torch.autograd.grad(value, leaf)[0]
 
     def _graph_hvp(self, kind: str, th: Any, Xc: Any, scalar: Any, V: Any) -> Any:
         """∇²(scalar)V by one backward pass through a gradient graph built once per (chunk, θ) and kept.
@@ -179,7 +216,12 @@ class TorchModel(Model):
         return self._graph_hvp("residual", th, Xc, lambda t: self._batch_weighted(t, Xc, Wc), V)
 
     def _input_gradients(self, th: Any, Xc: Any) -> Any:
-        return self._f_xgrad(th, Xc)
+        if self.module is None:
+            return self._f_xgrad(th, Xc)
+        torch = self._torch
+        x = Xc.detach().requires_grad_(True)
+        with torch.enable_grad():  # the samples are independent (eval mode): ∇ₓ of the sum is each ∇ₓfᵢ
+            return torch.autograd.grad(self._batch_outs(th.detach(), x)[:, 0].sum(), x)[0]
 
 
-__all__ = ["TorchModel"]
+__all__ = ["JACOBIAN_BLOCK_WORK", "TorchModel"]

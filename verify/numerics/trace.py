@@ -14,8 +14,9 @@ The numbers of products are chosen from the requested accuracy, in the spirit of
 variant of Persson, Cortinovis & Kressner (SIAM J. Matrix Anal. Appl. 43, 2022): after a first
 batch of residual probes, the sample variance says how many the Student-t interval needs to reach
 ``max(atol, rtol·|Tr A|)``; while that is more than twice the sketch, the sketch is doubled (a
-larger Q takes more of the spectrum exactly and leaves a residual of smaller variance), and
-otherwise that many probes are drawn. The interval is over the residual probes only (the sketched part is
+larger Q takes more of the spectrum exactly and leaves a residual of smaller variance; the new
+columns are orthonormalised against the old ones, so no product is spent twice), and otherwise
+that many probes are drawn. The interval is over the residual probes only (the sketched part is
 exact given Q), at ``confidence``; it rests on the central limit theorem, so it is approximate for
 few probes, which is why at least :data:`MIN_PROBES` are drawn.
 """
@@ -52,16 +53,17 @@ def exact_trace(op: Any, block: int = EXACT_BLOCK) -> TraceResult:
 
 
 def operator_trace(op: Any, *, rtol: float = 1e-2, atol: float = 0.0, confidence: float = 0.95, seed: int = 0,
-                   exact_limit: int = EXACT_LIMIT, sketch: int = SKETCH, max_probes: int = 100_000
-                   ) -> TraceResult:
-    """Tr A of a symmetric ``LinearOperator`` to ``max(atol, rtol·|Tr A|)`` at ``confidence`` (module docstring).
+                   exact_limit: int = EXACT_LIMIT, sketch: int = SKETCH, max_probes: int = 100_000,
+                   offset: float = 0.0) -> TraceResult:
+    """Tr A of a symmetric ``LinearOperator`` to ``max(atol, rtol·|offset + Tr A|)`` at ``confidence`` (module
+    docstring).
 
     Parameters
     ----------
     op : LinearOperator, shape (p, p)
         Symmetric; ``matmat`` is used for blocks of probes.
     rtol : float
-        Requested half-width of the interval, relative to the estimate.
+        Requested half-width of the interval, relative to ``offset`` + the estimate.
     atol : float
         Requested half-width, absolute (the larger of the two is the target).
     confidence : float in (0, 1)
@@ -71,6 +73,10 @@ def operator_trace(op: Any, *, rtol: float = 1e-2, atol: float = 0.0, confidence
         p up to which the trace is exact (p products).
     sketch : int
         Hutch++ sketch size s (2s products).
+    offset : float
+        A known part of the quantity wanted, c + Tr A, whose relative accuracy ``rtol`` asks for (e.g. the exact
+        Gauss–Newton trace beside an estimated residual part: a residual of the opposite sign makes the sum
+        smaller than either part, and the interval must be relative to the sum).
 
     Returns
     -------
@@ -87,16 +93,23 @@ def operator_trace(op: Any, *, rtol: float = 1e-2, atol: float = 0.0, confidence
     from scipy.special import stdtrit  # the t quantile without scipy.stats' second of start-up
 
     rng = np.random.default_rng(seed)
-    S = np.empty((p, 0))
-    Y = np.empty((p, 0))
+    Q = np.empty((p, 0))  # orthonormal basis of the sketch's range A·S, grown block by block
+    top = 0.0  # Tr(QᵀAQ), accumulated over the blocks
     s = min(sketch, p // 4)
     products = 0
     while True:  # one sketch size after another: deflate more while the residual probes would cost more
-        extra = rng.choice([-1.0, 1.0], size=(p, s - S.shape[1]))
-        S, Y = np.hstack([S, extra]), np.hstack([Y, np.asarray(op.matmat(extra))])
-        Q, _ = np.linalg.qr(Y)
-        top = float(np.trace(Q.T @ np.asarray(op.matmat(Q))))
-        products += extra.shape[1] + s
+        # A larger sketch adds columns to Q: only the new block of A·S is projected out of Q and orthonormalised,
+        # and only its A·Q computed (Tr(QᵀAQ) of the old columns is kept), so growing the sketch costs no
+        # product twice
+        block = np.asarray(op.matmat(rng.choice([-1.0, 1.0], size=(p, s - Q.shape[1]))))
+        added = block
+        for _ in range(2):  # projected twice and normalised twice: orthonormal to Q even where A·S is rank
+            for _ in range(2):  # deficient (any orthonormal Q keeps the estimator unbiased; it must be orthonormal)
+                added -= Q @ (Q.T @ added)
+            added, _ = np.linalg.qr(added)
+        top += float(np.einsum("pm,pm->", added, np.asarray(op.matmat(added))))
+        Q = np.hstack([Q, added])
+        products += 2 * added.shape[1]
         samples: list[np.ndarray] = []
         want = MIN_PROBES
         while True:
@@ -110,7 +123,7 @@ def operator_trace(op: Any, *, rtol: float = 1e-2, atol: float = 0.0, confidence
             t = float(stdtrit(m - 1, 0.5 + confidence / 2))
             sd = float(x.std(ddof=1))
             half = t * sd / math.sqrt(m)
-            target = max(atol, rtol * abs(est))
+            target = max(atol, rtol * abs(offset + est))
             if half <= target or sd == 0.0:
                 return TraceResult(est, half, confidence, products, "Hutch++")
             more = (math.ceil((t * sd / target) ** 2) if target > 0 else max_probes) - m
