@@ -75,7 +75,8 @@ def test_a_report_from_before_the_marker_is_recognised(tmp_path):
 
 def test_one_commands_output_is_never_replaced_by_anothers(tmp_path):
     trace = tmp_path / "trace"
-    assert outdir.write_files(trace, {"sharpness.json": b"{}\n"}, kind="sharpness") == [str(trace / "sharpness.json")]
+    written = outdir.write_files(trace, {"sharpness.json": b"{}\n"}, kind="sharpness")
+    assert written == [str(trace / "sharpness.json")]
     assert outdir.output_kind(trace) == "sharpness"
     outdir.write_files(trace, {"sharpness.json": b"[]\n"}, kind="sharpness")  # its own kind: replaced
     assert (trace / "sharpness.json").read_bytes() == b"[]\n"

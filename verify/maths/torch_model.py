@@ -9,13 +9,13 @@ from typing import Any, Callable
 import numpy as np
 
 from theorycheck.core.errors import InputError
+from theorycheck.maths.models import Model, check_output_shape
+from theorycheck.maths.output_losses import ArrayOps, OutputLoss
 
 #: Multiply-adds one backward pass of a module's per-sample Jacobian may spend on a sub-batch: the sub-batch
 #: holds about this many over p samples (1 ≤ b ≤ 32), so small nets amortise the per-call cost of a backward
 #: pass over several samples while large ones stay at O(p) per sample.
 JACOBIAN_BLOCK_WORK = 200_000
-from theorycheck.maths.models import Model, check_output_shape
-from theorycheck.maths.output_losses import ArrayOps, OutputLoss
 
 
 class TorchModel(Model):

@@ -100,11 +100,12 @@ def operator_trace(op: Any, *, rtol: float = 1e-2, atol: float = 0.0, confidence
     while True:  # one sketch size after another: deflate more while the residual probes would cost more
         # A larger sketch adds columns to Q: only the new block of A·S is projected out of Q and orthonormalised,
         # and only its A·Q computed (Tr(QᵀAQ) of the old columns is kept), so growing the sketch costs no
-        # product twice
-        block = np.asarray(op.matmat(rng.choice([-1.0, 1.0], size=(p, s - Q.shape[1]))))
-        added = block
-        for _ in range(2):  # projected twice and normalised twice: orthonormal to Q even where A·S is rank
-            for _ in range(2):  # deficient (any orthonormal Q keeps the estimator unbiased; it must be orthonormal)
+        # product twice. Projected twice and normalised twice, the new columns are orthonormal to Q to rounding
+        # even where A·S is rank deficient (any orthonormal Q leaves the estimator unbiased, a skewed one does not).
+        probes = rng.choice([-1.0, 1.0], size=(p, s - Q.shape[1]))
+        added = np.array(op.matmat(probes), dtype=float)  # a copy: updated in place
+        for _ in range(2):
+            for _ in range(2):
                 added -= Q @ (Q.T @ added)
             added, _ = np.linalg.qr(added)
         top += float(np.einsum("pm,pm->", added, np.asarray(op.matmat(added))))

@@ -145,7 +145,8 @@ def validate(out: str | os.PathLike[str], arg: str = "--out", contents: bool = T
     create its parent.
 
     Raises InputError (one line) for an empty name, a file, a non-empty directory theorycheck did not write or
-    that holds another command's output, or a parent that cannot be created or written. ``contents=False`` skips reading the directory: without
+    that holds another command's output, or a parent that cannot be created or written. ``contents=False``
+    skips reading the directory: without
     the lock another writer may be swapping it, and its marker and entries would not belong together.
     """
     p = resolve(out, arg)

@@ -148,8 +148,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{doc['status']} after {doc['steps']} steps; 2/lr = {doc['threshold']:.6g}; wrote {files[0]} and "
               f"{files[1]}")
     if doc["status"] == "diverged":  # the trace up to the step is written; the run still failed
-        raise DivergenceError(f"GD diverged at step {doc['steps']} of {steps} (η = {lr:g}, 2/η = {doc['threshold']:.6g}); "
-                              f"the trace up to it is in {files[0]}; try a smaller --lr.")
+        raise DivergenceError(f"GD diverged at step {doc['steps']} of {steps} (η = {lr:g}, "
+                              f"2/η = {doc['threshold']:.6g}); the trace up to it is in {files[0]}; "
+                              f"try a smaller --lr.")
     return 0
 
 

@@ -218,8 +218,9 @@ def sweep(P: Any, batches: list[int], sampling: str, rtol: float, out: str) -> d
     doc = versioned("stability", jsonable({"batches": batches, "sampling": sampling, "rows": rows}))
     from theorycheck.reporting.outdir import write_files
 
-    doc["files"] = write_files(out, {"stability_sweep.json": (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode(),
-                                     "stability_sweep.png": render_png(fig)}, kind="stability-sweep")
+    sweep_json = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode()
+    doc["files"] = write_files(out, {"stability_sweep.json": sweep_json, "stability_sweep.png": render_png(fig)},
+                               kind="stability-sweep")
     return doc
 
 
