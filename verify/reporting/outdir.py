@@ -37,9 +37,10 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Iterable, Iterator
 
 from theorycheck.core.errors import InputError, TheorycheckError
 
@@ -80,36 +81,31 @@ def resolve(out: str | os.PathLike[str], arg: str = "--out") -> Path:
     return p
 
 
-def _manifest(d: Path) -> set[str] | None:
-    doc = _marker(d)
-    try:
-        return None if doc is None else {str(x) for x in doc["files"]}
-    except (KeyError, TypeError):
-        return None
-
-
-def _marker(d: Path) -> dict | None:
+def _marker(d: Path) -> tuple[set[str], object] | None:
+    """(the paths the marker of ``d`` lists, its kind), or None without a readable marker."""
     try:
         doc = json.loads((d / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return {str(x) for x in doc["files"]}, doc.get("kind", "report")  # no kind: a run's report (before 0.3.0)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return doc if isinstance(doc, dict) else None
+
+
+def _manifest(d: Path) -> set[str] | None:
+    marker = _marker(d)
+    return None if marker is None else marker[0]
 
 
 def output_kind(d: Path) -> str | None:
     """The kind of theorycheck output directory ``d`` holds (see :data:`KIND_FILES`), or None when it is empty,
     missing or not theorycheck's. A marker without a kind is a run's report (markers before 0.3.0)."""
-    if _manifest(d) is not None:
-        kind = (_marker(d) or {}).get("kind", "report")
-        return kind if isinstance(kind, str) else None
+    marker = _marker(d)
+    if marker is not None:
+        return marker[1] if isinstance(marker[1], str) else None
     try:
-        entries = set(_entries(d))
+        names = set(os.listdir(d))  # unmarked output keeps its files at the top
     except OSError:
         return None
-    for kind, names in KIND_FILES.items():
-        if entries & names:
-            return kind
-    return None
+    return next((kind for kind, files in KIND_FILES.items() if names & files), None)
 
 
 def _entries(d: Path) -> list[str]:
@@ -340,6 +336,20 @@ def swap_in(tree: Path, p: Path) -> None:
     _step("cleaned")
 
 
+@contextmanager
+def staged(target: OutputDir, kind: str = "report") -> Iterator[Path]:
+    """A fresh sibling of ``target`` to write the new output into: on leaving, its marker is written last and
+    it is swapped in (:func:`swap_in`); on an error it is removed and the old output stays."""
+    tmp = new_tree(target.path)
+    try:
+        yield tmp
+        write_marker(tmp, kind=kind)
+        swap_in(tmp, target.path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def write_files(out: str | os.PathLike[str], files: dict[str, bytes], kind: str, arg: str = "--out") -> list[str]:
     """Write ``files`` (name → content) as the whole of directory ``out``, under the rules of a report.
 
@@ -348,20 +358,13 @@ def write_files(out: str | os.PathLike[str], files: dict[str, bytes], kind: str,
     does for a run's report: ``out`` may be new, empty or an earlier theorycheck output, never a directory
     holding anything else or another command's output. Returns the paths written, as ``out`` spells them.
     """
-    with claim_output(out, arg, wait=True, kind=kind) as target:
-        tmp = new_tree(target.path)
-        try:
-            for name, data in files.items():
-                (tmp / name).write_bytes(data)
-            write_marker(tmp, kind=kind)
-            swap_in(tmp, target.path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    with claim_output(out, arg, wait=True, kind=kind) as target, staged(target, kind) as tmp:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
     return [str(Path(os.fspath(out)) / name) for name in files]
 
 
 __all__ = [
     "BusyError", "KIND_FILES", "LEGACY_FILES", "MARKER", "OutputDir", "claim_output", "foreign_entry", "leftovers",
-    "new_tree", "output_kind", "recover", "resolve", "swap_in", "validate", "write_files", "write_marker",
+    "new_tree", "output_kind", "recover", "resolve", "staged", "swap_in", "validate", "write_files", "write_marker",
 ]

@@ -26,7 +26,6 @@ import html
 import json
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -832,8 +831,7 @@ def _write_claimed(record: RunRecord, target: "OutputDir", html: bool,
                    rendered: dict[int, list[RenderedFigure]] | None) -> Path:
     from theorycheck.reporting import outdir
 
-    tmp = outdir.new_tree(target.path)
-    try:
+    with outdir.staged(target) as tmp:
         (tmp / "results.json").write_text(dumps(record), encoding="utf-8")
         outdir._step("results-written")
         figs = render_figures(record, rendered)
@@ -846,9 +844,4 @@ def _write_claimed(record: RunRecord, target: "OutputDir", html: bool,
         if html:
             (tmp / "index.html").write_text(render_html(record, figs), encoding="utf-8")
         outdir._step("files-written")
-        outdir.write_marker(tmp)
-        outdir.swap_in(tmp, target.path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return Path(target.shown)
