@@ -103,8 +103,8 @@ def test_backends_agree_with_the_closed_forms_and_autograd(problem, backend, chu
 @pytest.mark.parametrize("loss,outputs", [("logistic", 1), ("cross-entropy", 3)])
 def test_classification_losses_split_the_hessian_into_gauss_newton_and_residual(backend, loss, outputs):
     """H = GN + R against autograd's dense Hessian of the mean loss, for logistic and cross-entropy."""
-    from autograd import hessian
     import autograd.numpy as anp
+    from autograd import hessian
     from autograd.scipy.special import logsumexp
 
     rng = np.random.default_rng(8)

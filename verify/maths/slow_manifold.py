@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 import mpmath
@@ -335,7 +334,6 @@ def _expand(opt: Optimizer, loss: Any, order: int, point: tuple[Any, ...] | None
     if order < 0:
         raise InputError(f"order must be ≥ 0, got {order}.")
     xs = list(loss.variables)
-    d = len(xs)
     m = len(opt.initial_state(xs, kind="sympy"))
     u = [sp.Dummy(f"s{i}") for i in range(m)]
     sign_of = _point_decider(opt, loss, point, u) if point is not None else None

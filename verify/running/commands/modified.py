@@ -88,7 +88,8 @@ def expansion(args: argparse.Namespace) -> Result:
 
     from theorycheck.maths.losses import ZOO, ZOO_POINTS, check_function_at
     from theorycheck.maths.modified_loss import modified_expansion
-    from theorycheck.maths.optimizer_field import MAX_ORDER as RULE_MAX, derive, log_series_terms
+    from theorycheck.maths.optimizer_field import MAX_ORDER as RULE_MAX
+    from theorycheck.maths.optimizer_field import derive, log_series_terms
     from theorycheck.running.commands.order import parse_point
     from theorycheck.running.limits import time_limit
     from theorycheck.running.user_code import apply_hyperparameters, resolve_loss, resolve_optimizer

@@ -363,7 +363,6 @@ def measure_from_setup(args: argparse.Namespace) -> tuple[Any, dict[str, Any]] |
     """
     from theorycheck.core.errors import TheorycheckError
     from theorycheck.numerics import cache
-
     from theorycheck.running.user_code import HYPER_FLAGS, is_file_spec
 
     if (not cache.enabled() or getattr(args, "optimizer", "gd") != "gd" or args.backend != "heyoka"

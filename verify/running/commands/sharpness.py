@@ -120,9 +120,9 @@ def run(args: argparse.Namespace) -> int:
     from theorycheck.core.evidence import jsonable
     from theorycheck.reporting.figures import render_png
     from theorycheck.reporting.outdir import validate, write_files
-    from theorycheck.running.output import emit, versioned
     from theorycheck.running.limits import status
     from theorycheck.running.model_args import model_point, positive_number
+    from theorycheck.running.output import emit, versioned
     from theorycheck.running.validate import check_seed, int_between
 
     lr = positive_number(args.lr, "--lr")
