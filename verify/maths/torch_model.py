@@ -85,26 +85,17 @@ class TorchModel(Model):
 
             batch_outs = module_outs
 
-        def lossfn(th: Any, Xc: Any, yc: Any, wc: Any) -> Any:
-            return (wc * loss_.value(ops, outs(th, Xc), yc)).sum()
-
         self._batch_outs = batch_outs
         self._batch_loss = lambda th, Xc, yc, wc: (wc * loss_.value(ops, batch_outs(th, Xc), yc)).sum()
         self._batch_weighted = lambda th, Xc, Wc: (Wc * batch_outs(th, Xc)).sum()
         self._graphs: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
-
-        def hvp_of(scalar: Callable[[Any], Any], th: Any, V: Any) -> Any:
-            g = func.grad(scalar)
-            return func.vmap(lambda v: func.jvp(g, (th,), (v,))[1])(V)
-
         self._outs = outs
-        self._f_jac = func.vmap(func.jacrev(fv), in_dims=(None, 0))
         self._f_jvp = lambda th, Xc, V: func.vmap(lambda v: func.jvp(lambda t: outs(t, Xc), (th,), (v,))[1])(V)
-        self._f_vjp = lambda th, Xc, U: func.vjp(lambda t: outs(t, Xc), th)[1](U)[0]
-        self._f_loss = func.grad_and_value(lossfn)
-        self._f_hvp = lambda th, Xc, yc, wc, V: hvp_of(lambda t: lossfn(t, Xc, yc, wc), th, V)
-        self._f_rhvp = lambda th, Xc, Wc, V: hvp_of(lambda t: (Wc * outs(t, Xc)).sum(), th, V)
-        self._f_xgrad = func.vmap(func.grad(lambda th, x: fv(th, x)[0], argnums=1), in_dims=(None, 0))
+        if self.module is None:  # a plain function is per-sample only: its gradients through torch.func
+            self._f_jac = func.vmap(func.jacrev(fv), in_dims=(None, 0))
+            self._f_vjp = lambda th, Xc, U: func.vjp(lambda t: outs(t, Xc), th)[1](U)[0]
+            self._f_loss = func.grad_and_value(lambda th, Xc, yc, wc: (wc * loss_.value(ops, outs(th, Xc), yc)).sum())
+            self._f_xgrad = func.vmap(func.grad(lambda th, x: fv(th, x)[0], argnums=1), in_dims=(None, 0))
 
     def flatten(self, params: Any) -> np.ndarray:
         torch = self._torch
