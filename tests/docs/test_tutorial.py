@@ -1,5 +1,6 @@
 """The documentation runs as written: the tutorial's files are written, its commands run, their output matched."""
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -10,11 +11,13 @@ import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FENCE = re.compile(r"^```(\w+)(?: title=\"([^\"]+)\")?\n(.*?)^```\n", re.S | re.M)
+#: ``<!-- needs: torch -->`` on a line of its own: what follows runs only where that optional package is installed
+NEEDS = re.compile(r"^<!-- needs: ([\w.]+) -->$", re.M)
 
 
-def blocks(path):
-    """(language, title, body) of every fenced block of a Markdown file, in order."""
-    return FENCE.findall(path.read_text(encoding="utf-8"))
+def blocks(text):
+    """(language, title, body) of every fenced block of Markdown ``text``, in order."""
+    return FENCE.findall(text)
 
 
 def sessions(body):
@@ -38,7 +41,17 @@ def run_doc(path, tmp_path):
            "PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "80"}
     env.pop("CI", None)
     ran = 0
-    for lang, title, body in blocks(path):
+    parts = NEEDS.split(path.read_text(encoding="utf-8"))  # text, package, text, package, text …
+    for i in range(0, len(parts), 2):
+        if i and importlib.util.find_spec(parts[i - 1]) is None:
+            pytest.skip(f"{path.name}: ran {ran} commands as written; the rest needs {parts[i - 1]}, not installed")
+        ran += _run_blocks(parts[i], tmp_path, env)
+    return ran
+
+
+def _run_blocks(text, tmp_path, env):
+    ran = 0
+    for lang, title, body in blocks(text):
         if title:
             (tmp_path / title).write_text(body, encoding="utf-8")
         elif lang == "console":
@@ -67,6 +80,20 @@ def test_a_wrong_output_in_the_docs_is_caught(tmp_path):
     doc = tmp_path / "bad.md"
     doc.write_text("```console\n$ echo hello\ngoodbye\n```\n")
     with pytest.raises(AssertionError, match="expected:\ngoodbye\ngot:\nhello"):
+        run_doc(doc, tmp_path)
+
+
+def test_a_section_that_needs_a_missing_package_is_skipped_after_the_rest_ran(tmp_path):
+    doc = tmp_path / "needs.md"
+    doc.write_text("```console\n$ echo hello\nhello\n```\n<!-- needs: no_such_package_here -->\n"
+                   "```console\n$ echo hello\ngoodbye\n```\n")
+    with pytest.raises(pytest.skip.Exception, match="ran 1 commands as written; the rest needs no_such_package_here"):
+        run_doc(doc, tmp_path)
+    doc.write_text("```console\n$ echo hello\ngoodbye\n```\n<!-- needs: no_such_package_here -->\n")
+    with pytest.raises(AssertionError, match="goodbye"):  # what comes before still has to hold
+        run_doc(doc, tmp_path)
+    doc.write_text("<!-- needs: json -->\n```console\n$ echo hello\ngoodbye\n```\n")
+    with pytest.raises(AssertionError, match="goodbye"):  # an installed package's section runs
         run_doc(doc, tmp_path)
 
 
